@@ -1,0 +1,41 @@
+//! # clausum-core
+//!
+//! The pure half of Clausum: everything that decides, and nothing that waits.
+//! No I/O, no clocks, no randomness of its own — time and random bytes are
+//! passed in — so the same code runs in the origin, at the edge and in the
+//! browser (it builds for `wasm32-unknown-unknown`).
+//!
+//! # Layout
+//!
+//! - [`wire`]: the JSON request and response types of the Partner API, exactly
+//!   as integrators send and receive them (raw, unvalidated).
+//! - [`normalize`]: parse-don't-validate newtypes (email, card BIN, IP, CIDR,
+//!   country, currency, amount, phone) and PAN redaction.
+//! - [`transaction`]: a validated, normalised pay-in request built from the
+//!   wire type; everything downstream works on it.
+//! - [`signals`]: the signal catalogue with default weights and descriptions.
+//! - [`scoring`]: thresholds, per-organisation weights, and the score → decision map.
+//! - [`blocklist`]: list types, severities, flow scopes and the in-memory index.
+//! - [`velocity`]: exact sliding-window counters behind a store trait.
+//! - [`history`]: payer history (earlier fraud, trusted returning payers, amount outliers).
+//! - [`rules`]: the custom-rules language: lexer, parser, compiler, evaluator.
+//! - [`engine`]: puts it all together — one call, one assessment.
+//! - [`keys`], [`session`]: API key and session id formats.
+//! - [`catalog`]: the public assess catalogue (amount rules, field requirements by segment).
+//! - [`ratelimit`]: exact sliding-window rate limiting arithmetic.
+
+pub mod blocklist;
+pub mod catalog;
+pub mod digest;
+pub mod engine;
+pub mod history;
+pub mod keys;
+pub mod normalize;
+pub mod ratelimit;
+pub mod rules;
+pub mod scoring;
+pub mod session;
+pub mod signals;
+pub mod transaction;
+pub mod velocity;
+pub mod wire;

@@ -1,0 +1,7 @@
+//! Wire types of the Partner API: what integrators send and receive.
+
+pub mod assess;
+pub mod error;
+
+pub use assess::*;
+pub use error::{ErrorBody, ErrorCode, ErrorDetail};
