@@ -1,1 +1,229 @@
-//! (in progress)
+//! The public assess catalogue: segments and the fields each one should
+//! send. `GET /api/v1/assess` publishes it; assess turns missing
+//! recommended fields into `field_warnings`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::transaction::Transaction;
+use crate::wire::FieldWarning;
+
+/// The kind of organisation.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "openapi", derive(poem_openapi::Enum))]
+#[cfg_attr(feature = "openapi", oai(rename_all = "lowercase"))]
+pub enum Segment {
+    /// A merchant (e-commerce, marketplace).
+    #[default]
+    Comercio,
+    /// A payment service provider with submerchants.
+    Psp,
+    /// A bank or core-banking platform.
+    Banco,
+}
+
+impl Segment {
+    /// Every segment.
+    pub const ALL: [Segment; 3] = [Segment::Comercio, Segment::Psp, Segment::Banco];
+
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Segment::Comercio => "comercio",
+            Segment::Psp => "psp",
+            Segment::Banco => "banco",
+        }
+    }
+
+    /// Parses a wire name; `bank` and `merchant` are accepted as aliases
+    /// because the guides use them.
+    pub fn parse(s: &str) -> Option<Segment> {
+        match s {
+            "comercio" | "merchant" => Some(Segment::Comercio),
+            "psp" => Some(Segment::Psp),
+            "banco" | "bank" => Some(Segment::Banco),
+            _ => None,
+        }
+    }
+}
+
+/// How strongly a field is asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "openapi", derive(poem_openapi::Enum))]
+#[cfg_attr(feature = "openapi", oai(rename_all = "lowercase"))]
+pub enum Level {
+    /// Refused without it.
+    Required,
+    /// Accepted without it, with a field warning.
+    Recommended,
+    /// Useful where it applies.
+    Optional,
+}
+
+/// One row of the catalogue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct FieldRequirement {
+    /// Dotted field path.
+    pub field: &'static str,
+    /// How strongly it is asked for.
+    pub level: Level,
+    /// Why.
+    pub note: &'static str,
+}
+
+const fn req(field: &'static str, level: Level, note: &'static str) -> FieldRequirement {
+    FieldRequirement { field, level, note }
+}
+
+const AMOUNT: FieldRequirement = req("amount", Level::Required, "Amount in the chosen unit.");
+const CURRENCY: FieldRequirement = req("currency", Level::Required, "ISO 4217 code.");
+
+const COMERCIO: &[FieldRequirement] = &[
+    AMOUNT,
+    CURRENCY,
+    req(
+        "order_id",
+        Level::Recommended,
+        "Correlates the decision with your order.",
+    ),
+    req(
+        "device.ip",
+        Level::Recommended,
+        "The payer's IP seen by your server: geography, velocity and IP blocklists.",
+    ),
+    req(
+        "email",
+        Level::Recommended,
+        "Payer identity: blocklists, disposable domains, history.",
+    ),
+    req(
+        "payment_method.card_bin",
+        Level::Optional,
+        "BIN blocklists and card-country checks.",
+    ),
+    req(
+        "session_id",
+        Level::Optional,
+        "From the browser SDK: merges device and behaviour signals.",
+    ),
+];
+
+const PSP: &[FieldRequirement] = &[
+    AMOUNT,
+    CURRENCY,
+    req(
+        "submerchant_id",
+        Level::Recommended,
+        "Required once the organisation has active submerchants.",
+    ),
+    req(
+        "device.ip",
+        Level::Recommended,
+        "Geography, velocity and IP blocklists.",
+    ),
+    req("email", Level::Recommended, "Payer identity."),
+    req(
+        "order_id",
+        Level::Optional,
+        "Correlates the decision with the order.",
+    ),
+];
+
+const BANCO: &[FieldRequirement] = &[
+    AMOUNT,
+    CURRENCY,
+    req(
+        "payment_id",
+        Level::Recommended,
+        "Core or switch reference.",
+    ),
+    req(
+        "customer_id",
+        Level::Recommended,
+        "Account or party id: history and velocity.",
+    ),
+    req(
+        "order_id",
+        Level::Optional,
+        "Usually not applicable outside e-commerce.",
+    ),
+];
+
+/// The catalogue of one segment.
+pub fn requirements(segment: Segment) -> &'static [FieldRequirement] {
+    match segment {
+        Segment::Comercio => COMERCIO,
+        Segment::Psp => PSP,
+        Segment::Banco => BANCO,
+    }
+}
+
+/// Whether the transaction carries the field at `path`.
+fn has(tx: &Transaction, path: &str) -> bool {
+    match path {
+        "amount" | "currency" => true,
+        "order_id" => tx.order_id.is_some(),
+        "payment_id" => tx.payment_id.is_some(),
+        "customer_id" => tx.customer_id.is_some(),
+        "submerchant_id" => tx.submerchant_id.is_some(),
+        "session_id" => tx.session_id.is_some(),
+        "email" => tx.email.is_some(),
+        "device.ip" => tx.device.ip.is_some(),
+        "payment_method.card_bin" => tx.payment_method.card_bin.is_some(),
+        _ => true,
+    }
+}
+
+/// Warnings for the recommended fields of `segment` that `tx` lacks.
+pub fn field_warnings(segment: Segment, tx: &Transaction) -> Vec<FieldWarning> {
+    requirements(segment)
+        .iter()
+        .filter(|r| r.level == Level::Recommended && !has(tx, r.field))
+        .map(|r| FieldWarning {
+            field: r.field.to_owned(),
+            message: format!(
+                "Recommended for {} organisations: {}",
+                segment.as_str(),
+                r.note
+            ),
+        })
+        .collect()
+}
+
+/// Statuses and codes a client must handle, published so integrators can
+/// write their fail-open / fail-closed policy against them.
+pub const RESILIENCE: &[(u16, &str, &str)] = &[
+    (200, "OK", "Completed: enforce the decision."),
+    (
+        400,
+        "VALIDATION_ERROR",
+        "Fix the payload; do not retry unchanged.",
+    ),
+    (401, "UNAUTHORIZED", "Fix the API key."),
+    (
+        409,
+        "IDEMPOTENCY_IN_PROGRESS",
+        "The same idempotency key is being processed; retry shortly.",
+    ),
+    (
+        422,
+        "IDEMPOTENCY_KEY_REUSED",
+        "The idempotency key was used with a different body.",
+    ),
+    (
+        429,
+        "RATE_LIMIT_EXCEEDED",
+        "Back off until X-RateLimit-Reset, then retry.",
+    ),
+    (
+        503,
+        "ASSESS_MAINTENANCE",
+        "Fail open or queue, per your policy; honour Retry-After.",
+    ),
+    (
+        504,
+        "ASSESS_TIMEOUT",
+        "Retry with the same idempotency key.",
+    ),
+];

@@ -19,10 +19,12 @@
 //! - [`velocity`]: exact sliding-window counters behind a store trait.
 //! - [`history`]: payer history (earlier fraud, trusted returning payers, amount outliers).
 //! - [`rules`]: the custom-rules language: lexer, parser, compiler, evaluator.
+//! - [`policy`]: an organisation's thresholds, weights and limits.
 //! - [`engine`]: puts it all together — one call, one assessment.
 //! - [`keys`], [`session`]: API key and session id formats.
 //! - [`catalog`]: the public assess catalogue (amount rules, field requirements by segment).
 //! - [`ratelimit`]: exact sliding-window rate limiting arithmetic.
+//! - [`synthetic`]: deterministic organisations and traffic for benchmarks.
 
 pub mod blocklist;
 pub mod catalog;
@@ -31,11 +33,13 @@ pub mod engine;
 pub mod history;
 pub mod keys;
 pub mod normalize;
+pub mod policy;
 pub mod ratelimit;
 pub mod rules;
 pub mod scoring;
 pub mod session;
 pub mod signals;
+pub mod synthetic;
 pub mod transaction;
 pub mod velocity;
 pub mod wire;

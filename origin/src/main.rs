@@ -1,1 +1,115 @@
-fn main() {}
+//! `clausum-origin`: serve the API, create organisations, print the spec.
+
+use clap::{Parser, Subcommand};
+use clausum_core::catalog::Segment;
+use clausum_origin::{
+    api,
+    bootstrap::{self, DEFAULT_RATE_LIMIT_PER_MINUTE, NewOrganization},
+    config::Config,
+    server,
+};
+
+#[derive(Parser)]
+#[command(name = "clausum-origin", version, about = "Clausum's authoritative API server")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API (the default). A first start on an empty database
+    /// creates a sandbox organisation and prints its keys once.
+    Serve(Config),
+    /// Create an organisation with an admin user and one key of each type.
+    Init {
+        /// Organisation name.
+        #[arg(long)]
+        org: String,
+        /// `comercio`, `psp` or `banco`.
+        #[arg(long, default_value = "comercio", value_parser = parse_segment)]
+        segment: Segment,
+        /// Admin login email (derived from the name when absent).
+        #[arg(long)]
+        admin_email: Option<String>,
+        /// Per-minute rate limit of the new keys.
+        #[arg(long, default_value_t = DEFAULT_RATE_LIMIT_PER_MINUTE)]
+        rate_limit_per_minute: i64,
+        /// Print the credentials as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Database URL.
+        #[arg(long, env = "CLAUSUM_DATABASE_URL", default_value = "sqlite://clausum.db")]
+        database_url: String,
+    },
+    /// Print the OpenAPI document.
+    Openapi,
+}
+
+/// `serve`'s options alone, to run it when no subcommand is given.
+#[derive(Parser)]
+struct ServeDefaults {
+    #[command(flatten)]
+    config: Config,
+}
+
+fn parse_segment(s: &str) -> Result<Segment, String> {
+    Segment::parse(s).ok_or_else(|| "segment must be comercio, psp or banco".to_owned())
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("CLAUSUM_LOG").unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match cli.command.unwrap_or_else(|| Command::Serve(ServeDefaults::parse_from(["clausum-origin"]).config)) {
+        Command::Openapi => print!("{}", api::spec_json()),
+        Command::Init { org, segment, admin_email, rate_limit_per_minute, json, database_url } => {
+            let store = server::open_store(&database_url).await?;
+            let creds = bootstrap::create_organization(
+                store.as_ref(),
+                NewOrganization { name: org, segment, admin_email, rate_limit_per_minute },
+            )
+            .await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&creds)?);
+            } else {
+                print_credentials(&creds);
+            }
+        }
+        Command::Serve(config) => {
+            let store = server::open_store(&config.database_url).await?;
+            if !config.no_bootstrap && store.count_organizations().await? == 0 {
+                let creds = bootstrap::create_organization(
+                    store.as_ref(),
+                    NewOrganization {
+                        name: "Sandbox".into(),
+                        segment: Segment::Comercio,
+                        admin_email: None,
+                        rate_limit_per_minute: DEFAULT_RATE_LIMIT_PER_MINUTE,
+                    },
+                )
+                .await?;
+                eprintln!("First start: created a sandbox organisation. These secrets are shown only once:\n");
+                print_credentials(&creds);
+            }
+            let state = server::load_state(store, &config).await?;
+            tracing::info!(listen = %config.listen, database = state.store.backend(), "serving");
+            server::serve_forever(&config, state).await?;
+        }
+    }
+    Ok(())
+}
+
+fn print_credentials(c: &bootstrap::Credentials) {
+    println!("organization_id:  {}", c.organization_id);
+    println!("admin_email:      {}", c.admin_email);
+    println!("admin_password:   {}", c.admin_password);
+    println!("secret key:       {}", c.keys.secret);
+    println!("publishable key:  {}", c.keys.publishable);
+    println!("ingest key:       {}", c.keys.ingest);
+}

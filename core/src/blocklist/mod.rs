@@ -1,1 +1,272 @@
-//! (in progress)
+//! Blocklists: what an entry is, how its value is normalised, and the
+//! in-memory [`index::BlocklistIndex`] the engine matches requests against.
+
+pub mod index;
+
+use serde::{Deserialize, Serialize};
+
+pub use index::{BlocklistIndex, EntryMeta, Hit};
+
+use crate::normalize::{
+    CardBin, Country, Email, EmailDomain, Invalid, IpAddress, IpRange, Phone, text,
+};
+use crate::wire::Flow;
+
+/// What kind of value an entry holds. The first ten apply to pay-ins, the
+/// last five to payouts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(poem_openapi::Enum))]
+#[cfg_attr(feature = "openapi", oai(rename_all = "snake_case"))]
+pub enum ListType {
+    /// A full email address.
+    Email,
+    /// An email domain; also matches its subdomains.
+    EmailDomain,
+    /// One IP address.
+    IpAddress,
+    /// A CIDR range (IPv4 or IPv6).
+    IpRange,
+    /// A device fingerprint.
+    DeviceFingerprint,
+    /// A card BIN (6 or 8 digits); a 6-digit entry matches every 8-digit BIN under it.
+    CardBin,
+    /// A merchant-computed hash of a full card number.
+    CardHash,
+    /// An ISO country: matches card, billing, shipping and IP countries.
+    Country,
+    /// A phone number (E.164).
+    Phone,
+    /// A merchant customer id.
+    CustomerId,
+    /// Mexican CLABE account (payouts).
+    Clabe,
+    /// IBAN (payouts).
+    Iban,
+    /// A hash of a beneficiary account (payouts).
+    AccountHash,
+    /// SWIFT / BIC code (payouts).
+    SwiftBic,
+    /// A beneficiary id (payouts).
+    BeneficiaryId,
+}
+
+impl ListType {
+    /// Every list type.
+    pub const ALL: [ListType; 15] = [
+        ListType::Email,
+        ListType::EmailDomain,
+        ListType::IpAddress,
+        ListType::IpRange,
+        ListType::DeviceFingerprint,
+        ListType::CardBin,
+        ListType::CardHash,
+        ListType::Country,
+        ListType::Phone,
+        ListType::CustomerId,
+        ListType::Clabe,
+        ListType::Iban,
+        ListType::AccountHash,
+        ListType::SwiftBic,
+        ListType::BeneficiaryId,
+    ];
+
+    /// The wire name (`email`, `ip_range`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ListType::Email => "email",
+            ListType::EmailDomain => "email_domain",
+            ListType::IpAddress => "ip_address",
+            ListType::IpRange => "ip_range",
+            ListType::DeviceFingerprint => "device_fingerprint",
+            ListType::CardBin => "card_bin",
+            ListType::CardHash => "card_hash",
+            ListType::Country => "country",
+            ListType::Phone => "phone",
+            ListType::CustomerId => "customer_id",
+            ListType::Clabe => "clabe",
+            ListType::Iban => "iban",
+            ListType::AccountHash => "account_hash",
+            ListType::SwiftBic => "swift_bic",
+            ListType::BeneficiaryId => "beneficiary_id",
+        }
+    }
+
+    /// Parses a wire name.
+    pub fn parse(s: &str) -> Option<ListType> {
+        ListType::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+
+    /// Normalises a raw entry value exactly as the engine normalises the
+    /// matching request field, so that equal things compare equal.
+    pub fn normalize(self, raw: &str) -> Result<String, Invalid> {
+        Ok(match self {
+            ListType::Email => Email::parse(raw)?.as_str().to_owned(),
+            ListType::EmailDomain => EmailDomain::parse(raw)?.as_str().to_owned(),
+            ListType::IpAddress => IpAddress::parse(raw)?.to_string(),
+            ListType::IpRange => IpRange::parse(raw)?.to_string(),
+            ListType::CardBin => CardBin::parse(raw)?.as_str().to_owned(),
+            ListType::Country => Country::parse(raw)?.as_str().to_owned(),
+            ListType::Phone => Phone::parse(raw)?.as_str().to_owned(),
+            ListType::CardHash | ListType::AccountHash => {
+                text::clean_token(raw, 256)?.to_ascii_lowercase()
+            }
+            ListType::Iban | ListType::SwiftBic => {
+                let compact: String = raw.chars().filter(|c| !c.is_whitespace()).collect();
+                text::clean_token(&compact, 64)?.to_ascii_uppercase()
+            }
+            ListType::Clabe => {
+                let digits: String = raw.chars().filter(|c| !c.is_whitespace()).collect();
+                if digits.len() != 18 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                    return Err(Invalid::new("a CLABE has exactly 18 digits"));
+                }
+                digits
+            }
+            ListType::DeviceFingerprint | ListType::CustomerId | ListType::BeneficiaryId => {
+                text::clean_token(raw, 256)?
+            }
+        })
+    }
+}
+
+/// How hard an entry hits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(poem_openapi::Enum))]
+#[cfg_attr(feature = "openapi", oai(rename_all = "snake_case"))]
+pub enum Severity {
+    /// Moderate weight; routes the transaction to review at least.
+    Review,
+    /// Heavy weight.
+    Flag,
+    /// Hard decline, score 100. The default.
+    Block,
+}
+
+impl Severity {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Review => "review",
+            Severity::Flag => "flag",
+            Severity::Block => "block",
+        }
+    }
+
+    /// Parses a wire name.
+    pub fn parse(s: &str) -> Option<Severity> {
+        [Severity::Review, Severity::Flag, Severity::Block].into_iter().find(|v| v.as_str() == s)
+    }
+}
+
+/// Which flows an entry applies to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(poem_openapi::Enum))]
+#[cfg_attr(feature = "openapi", oai(rename_all = "snake_case"))]
+pub enum FlowScope {
+    /// Pay-ins only.
+    Payin,
+    /// Payouts only.
+    Payout,
+    /// Both. The default.
+    All,
+}
+
+impl FlowScope {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FlowScope::Payin => "payin",
+            FlowScope::Payout => "payout",
+            FlowScope::All => "all",
+        }
+    }
+
+    /// Parses a wire name.
+    pub fn parse(s: &str) -> Option<FlowScope> {
+        [FlowScope::Payin, FlowScope::Payout, FlowScope::All]
+            .into_iter()
+            .find(|v| v.as_str() == s)
+    }
+
+    /// Whether an entry with this scope applies to a request of `flow`.
+    pub fn covers(self, flow: Flow) -> bool {
+        matches!(
+            (self, flow),
+            (FlowScope::All, _) | (FlowScope::Payin, Flow::Payin) | (FlowScope::Payout, Flow::Payout)
+        )
+    }
+}
+
+/// Where an entry came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(poem_openapi::Enum))]
+#[cfg_attr(feature = "openapi", oai(rename_all = "snake_case"))]
+pub enum Source {
+    /// Added by a person in the dashboard or management API. The default.
+    Manual,
+    /// Added by a rule.
+    Rule,
+    /// Added automatically by a fraud report.
+    FraudReport,
+    /// Added from a chargeback.
+    Chargeback,
+    /// Added through the API.
+    Api,
+}
+
+impl Source {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Manual => "manual",
+            Source::Rule => "rule",
+            Source::FraudReport => "fraud_report",
+            Source::Chargeback => "chargeback",
+            Source::Api => "api",
+        }
+    }
+
+    /// Parses a wire name.
+    pub fn parse(s: &str) -> Option<Source> {
+        [Source::Manual, Source::Rule, Source::FraudReport, Source::Chargeback, Source::Api]
+            .into_iter()
+            .find(|v| v.as_str() == s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for t in ListType::ALL {
+            assert_eq!(ListType::parse(t.as_str()), Some(t));
+        }
+        assert_eq!(Severity::parse("flag"), Some(Severity::Flag));
+        assert_eq!(FlowScope::parse("all"), Some(FlowScope::All));
+        assert_eq!(Source::parse("fraud_report"), Some(Source::FraudReport));
+        assert_eq!(ListType::parse("ssn"), None);
+    }
+
+    #[test]
+    fn values_normalise_like_requests() {
+        assert_eq!(ListType::Email.normalize(" Fraud@Example.COM ").unwrap(), "fraud@example.com");
+        assert_eq!(ListType::Country.normalize("mx").unwrap(), "MX");
+        assert_eq!(ListType::IpRange.normalize("10.1.2.3/8").unwrap(), "10.0.0.0/8");
+        assert_eq!(ListType::Iban.normalize("de89 3704 0044").unwrap(), "DE8937040044");
+        assert!(ListType::CardBin.normalize("4111111111111111").is_err());
+        assert!(ListType::Clabe.normalize("123").is_err());
+    }
+
+    #[test]
+    fn scope_coverage() {
+        assert!(FlowScope::All.covers(Flow::Payout));
+        assert!(FlowScope::Payin.covers(Flow::Payin));
+        assert!(!FlowScope::Payin.covers(Flow::Payout));
+        assert!(!FlowScope::Payout.covers(Flow::Payin));
+    }
+}

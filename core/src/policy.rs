@@ -1,0 +1,121 @@
+//! An organisation's risk policy: thresholds, weight overrides, amount
+//! limits, velocity limits and behaviour cut-offs. Stored as JSON with the
+//! organisation; every field has a default so `{}` is a valid policy.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::catalog::Segment;
+use crate::scoring::{Thresholds, WeightOverrides};
+
+/// Minimum and maximum amount for one currency, in minor units.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AmountLimits {
+    /// Below this: `amount_below_min` (card-testing pattern).
+    #[serde(default)]
+    pub min_minor: Option<i64>,
+    /// Above this: hard block (`blocked_by: "amount_max"`).
+    #[serde(default)]
+    pub max_minor: Option<i64>,
+}
+
+/// When velocity turns into a signal. Counts are of *earlier* transactions
+/// of the same payer key, so `count_1h: 5` fires on the sixth in an hour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct VelocityLimits {
+    /// Earlier transactions in 10 minutes.
+    pub count_10m: u32,
+    /// Earlier transactions in 1 hour.
+    pub count_1h: u32,
+    /// Earlier transactions in 24 hours.
+    pub count_24h: u32,
+    /// Amount (earlier + this one) in 24 hours, in minor units. Sums add
+    /// minor units across currencies, so set it only for single-currency
+    /// organisations. `None`: no amount velocity signal.
+    pub sum_24h_minor: Option<i64>,
+}
+
+impl Default for VelocityLimits {
+    fn default() -> Self {
+        VelocityLimits { count_10m: 3, count_1h: 5, count_24h: 20, sum_24h_minor: None }
+    }
+}
+
+/// Behaviour cut-offs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct BehaviorLimits {
+    /// Sessions shorter than this fire `short_session`.
+    pub short_session_ms: u64,
+}
+
+impl Default for BehaviorLimits {
+    fn default() -> Self {
+        BehaviorLimits { short_session_ms: 3_000 }
+    }
+}
+
+/// The whole policy of one organisation.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Policy {
+    /// Which field requirements apply (`comercio`, `psp`, `banco`).
+    pub segment: Segment,
+    /// Score bands.
+    pub thresholds: Thresholds,
+    /// Weight overrides by signal code.
+    pub weights: WeightOverrides,
+    /// Amount limits by ISO currency code.
+    pub amount_limits: BTreeMap<String, AmountLimits>,
+    /// Velocity limits.
+    pub velocity: VelocityLimits,
+    /// Behaviour cut-offs.
+    pub behavior: BehaviorLimits,
+}
+
+impl Policy {
+    /// Checks internal consistency (thresholds increase, limits are sane).
+    pub fn validate(&self) -> Result<(), String> {
+        self.thresholds.validate().map_err(str::to_owned)?;
+        for (currency, l) in &self.amount_limits {
+            if let (Some(min), Some(max)) = (l.min_minor, l.max_minor) {
+                if min > max {
+                    return Err(format!("amount_limits.{currency}: min_minor is above max_minor"));
+                }
+            }
+            if l.min_minor.is_some_and(|v| v < 0) || l.max_minor.is_some_and(|v| v < 0) {
+                return Err(format!("amount_limits.{currency}: limits must be ≥ 0"));
+            }
+        }
+        for (code, w) in &self.weights.0 {
+            if !(-100..=100).contains(w) {
+                return Err(format!("weights.{code}: must be between -100 and 100"));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_json_is_the_default_policy() {
+        let p: Policy = serde_json::from_str("{}").unwrap();
+        assert_eq!(p, Policy::default());
+        assert!(p.validate().is_ok());
+    }
+
+    #[test]
+    fn inconsistent_limits_are_refused() {
+        let mut p = Policy::default();
+        p.amount_limits.insert("MXN".into(), AmountLimits { min_minor: Some(10), max_minor: Some(5) });
+        assert!(p.validate().is_err());
+        let mut p = Policy::default();
+        p.weights.0.insert("x".into(), 500);
+        assert!(p.validate().is_err());
+    }
+}

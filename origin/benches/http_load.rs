@@ -1,0 +1,309 @@
+//! HTTP load benchmark: `POST /api/v1/assess` against a bare poem route that
+//! only parses and echoes the same JSON, in one run, on one machine.
+//!
+//!     cargo bench -p clausum-origin --bench http_load
+//!     cargo bench -p clausum-origin --bench http_load -- --seconds 5 --entries 100000
+//!
+//! The server runs on its own 2-thread runtime over a fresh SQLite file
+//! (durable group commit, `synchronous = FULL`) holding one organisation
+//! with 1,000,000 blocklist entries and 1,000 custom rules; velocity and
+//! payer history are live on every dimension. The load generator runs on
+//! a separate runtime over keep-alive HTTP/1.1 connections:
+//! 1. saturation: closed loop, N connections, as fast as answers come;
+//! 2. latency: open loop at half of assess's saturation rate, latency
+//!    measured from each request's scheduled send time (so a stalled
+//!    server cannot hide queueing: no coordinated omission).
+//!
+//! It reports figures and never fails on them.
+
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicBool, AtomicU64, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
+use bytes::Bytes;
+use clausum_core::{catalog::Segment, synthetic, wire::AssessRequest};
+use clausum_origin::{
+    api,
+    bootstrap::{self, NewOrganization},
+    config::Config,
+    server,
+    store::{BlocklistRow, RuleRow},
+    time::now_ms,
+};
+use hdrhistogram::Histogram;
+use http_body_util::{BodyExt, Full};
+use hyper::{Request, client::conn::http1};
+use hyper_util::rt::TokioIo;
+use poem::{EndpointExt, Route, handler, listener::{Acceptor, Listener, TcpListener}, post, web::Json};
+
+struct Args {
+    seconds: u64,
+    connections: usize,
+    entries: usize,
+    rules: usize,
+}
+
+fn args() -> Args {
+    let mut a = Args { seconds: 10, connections: 32, entries: 1_000_000, rules: 1_000 };
+    let argv: Vec<String> = std::env::args().collect();
+    let mut i = 1;
+    while i < argv.len() {
+        let next = || argv.get(i + 1).and_then(|v| v.parse::<u64>().ok());
+        match argv[i].as_str() {
+            "--seconds" => a.seconds = next().unwrap_or(a.seconds),
+            "--connections" => a.connections = next().map_or(a.connections, |v| v as usize),
+            "--entries" => a.entries = next().map_or(a.entries, |v| v as usize),
+            "--rules" => a.rules = next().map_or(a.rules, |v| v as usize),
+            _ => {}
+        }
+        i += 1;
+    }
+    a
+}
+
+/// The reference: parse the same JSON into the same type, echo it back.
+#[handler]
+fn echo(Json(body): Json<AssessRequest>) -> Json<AssessRequest> {
+    Json(body)
+}
+
+struct Target {
+    addr: std::net::SocketAddr,
+    key: String,
+}
+
+async fn setup(a: &Args) -> Target {
+    let dir = std::env::temp_dir().join(format!("clausum-bench-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut config = Config::for_database(&format!("sqlite://{}/bench.db", dir.display()));
+    config.assess_timeout_ms = 10_000;
+    let store = server::open_store(&config.database_url).await.unwrap();
+    let creds = bootstrap::create_organization(
+        store.as_ref(),
+        NewOrganization { name: "Bench".into(), segment: Segment::Comercio, admin_email: None, rate_limit_per_minute: i64::from(u32::MAX) },
+    )
+    .await
+    .unwrap();
+    let org = creds.organization_id.clone();
+
+    let t = Instant::now();
+    let rows: Vec<BlocklistRow> = synthetic::blocklist(a.entries, 1)
+        .into_iter()
+        .enumerate()
+        .map(|(i, (lt, raw, sev, scope))| BlocklistRow {
+            id: format!("bl_{i}"),
+            organization_id: org.clone(),
+            list_type: lt.as_str().into(),
+            value: lt.normalize(&raw).unwrap(),
+            severity: sev.as_str().into(),
+            flow_scope: scope.as_str().into(),
+            reason: None,
+            source: "manual".into(),
+            is_active: true,
+            expires_at: None,
+            created_at: 0,
+        })
+        .collect();
+    for chunk in rows.chunks(50_000) {
+        store.insert_blocklist_entries(chunk).await.unwrap();
+    }
+    let now = now_ms();
+    let rules: Vec<RuleRow> = synthetic::rules(a.rules, 1)
+        .into_iter()
+        .enumerate()
+        .map(|(i, (name, source))| RuleRow {
+            id: format!("rule_{i}"),
+            organization_id: org.clone(),
+            name,
+            source,
+            priority: i as i64,
+            enabled: true,
+            created_at: now,
+            updated_at: now,
+        })
+        .collect();
+    store.insert_rules(&rules).await.unwrap();
+    let state = server::load_state(store, &config).await.unwrap();
+    {
+        let o = state.org(&org).unwrap();
+        let loaded_entries = o.blocklist.read().unwrap().len();
+        let loaded_rules = o.settings.read().unwrap().rules.len();
+        eprintln!("loaded {loaded_entries} blocklist entries and {loaded_rules} rules in {:.1?}", t.elapsed());
+    }
+
+    let acceptor = TcpListener::bind("127.0.0.1:0").into_acceptor().await.unwrap();
+    let addr = *acceptor.local_addr()[0].as_socket_addr().unwrap();
+    let app = Route::new()
+        .at("/bench/echo", post(echo))
+        .nest("/", api::app(state, config.max_body_bytes))
+        .boxed();
+    tokio::spawn(poem::Server::new_with_acceptor(acceptor).run(app));
+    Target { addr, key: creds.keys.secret }
+}
+
+/// Requests for one route: pre-serialised bodies cycled through.
+#[derive(Clone)]
+struct Load {
+    addr: std::net::SocketAddr,
+    path: &'static str,
+    key: Arc<str>,
+    bodies: Arc<Vec<Bytes>>,
+}
+
+type Sender = http1::SendRequest<Full<Bytes>>;
+
+async fn connect(addr: std::net::SocketAddr) -> Sender {
+    let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream.set_nodelay(true).unwrap();
+    let (sender, conn) = http1::handshake(TokioIo::new(stream)).await.unwrap();
+    tokio::spawn(conn);
+    sender
+}
+
+/// Sends one request, reads the whole answer; returns whether it was 200.
+async fn send(sender: &mut Sender, load: &Load, i: u64) -> bool {
+    let body = load.bodies[(i % load.bodies.len() as u64) as usize].clone();
+    let req = Request::post(load.path)
+        .header("host", "bench")
+        .header("authorization", format!("Bearer {}", load.key))
+        .header("content-type", "application/json")
+        .body(Full::new(body))
+        .unwrap();
+    match sender.send_request(req).await {
+        Ok(res) => {
+            let ok = res.status() == 200;
+            let _ = res.into_body().collect().await;
+            ok
+        }
+        Err(_) => false,
+    }
+}
+
+/// Closed loop: `connections` clients sending back to back for `secs`.
+async fn saturate(load: &Load, connections: usize, secs: u64) -> (f64, u64) {
+    let done = Arc::new(AtomicU64::new(0));
+    let errors = Arc::new(AtomicU64::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let seq = Arc::new(AtomicU64::new(0));
+    let mut tasks = Vec::new();
+    for _ in 0..connections {
+        let (load, done, errors, stop, seq) = (load.clone(), done.clone(), errors.clone(), stop.clone(), seq.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut sender = connect(load.addr).await;
+            while !stop.load(Ordering::Relaxed) {
+                let i = seq.fetch_add(1, Ordering::Relaxed);
+                if send(&mut sender, &load, i).await {
+                    done.fetch_add(1, Ordering::Relaxed);
+                } else {
+                    errors.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }));
+    }
+    // A short warm-up is excluded from the count.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let start_count = done.load(Ordering::Relaxed);
+    let t = Instant::now();
+    tokio::time::sleep(Duration::from_secs(secs)).await;
+    let n = done.load(Ordering::Relaxed) - start_count;
+    let rate = n as f64 / t.elapsed().as_secs_f64();
+    stop.store(true, Ordering::Relaxed);
+    for t in tasks {
+        let _ = t.await;
+    }
+    (rate, errors.load(Ordering::Relaxed))
+}
+
+/// Open loop at `rate` requests/s spread over `connections`; latency from
+/// each request's scheduled time.
+async fn fixed_rate(load: &Load, connections: usize, rate: f64, secs: u64) -> (Histogram<u64>, u64) {
+    let per_conn_interval = Duration::from_secs_f64(connections as f64 / rate);
+    let mut tasks = Vec::new();
+    let start = Instant::now() + Duration::from_millis(200);
+    let end = start + Duration::from_secs(secs);
+    for c in 0..connections {
+        let load = load.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut sender = connect(load.addr).await;
+            let mut hist = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).unwrap();
+            let mut errors = 0u64;
+            // Stagger connections across one interval.
+            let mut next = start + per_conn_interval.mul_f64(c as f64 / connections as f64);
+            let mut i = c as u64;
+            while next < end {
+                tokio::time::sleep_until(next.into()).await;
+                if !send(&mut sender, &load, i).await {
+                    errors += 1;
+                }
+                let micros = Instant::now().saturating_duration_since(next).as_micros() as u64;
+                hist.record(micros.max(1)).unwrap();
+                next += per_conn_interval;
+                i += connections as u64;
+            }
+            (hist, errors)
+        }));
+    }
+    let mut all = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).unwrap();
+    let mut errors = 0;
+    for t in tasks {
+        let (h, e) = t.await.unwrap();
+        all.add(&h).unwrap();
+        errors += e;
+    }
+    (all, errors)
+}
+
+fn ms(h: &Histogram<u64>, q: f64) -> f64 {
+    h.value_at_quantile(q) as f64 / 1000.0
+}
+
+fn main() {
+    let a = args();
+    let server_rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let target = server_rt.block_on(setup(&a));
+    let client_rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+
+    let bodies: Arc<Vec<Bytes>> =
+        Arc::new((0..20_000).map(|i| Bytes::from(serde_json::to_vec(&synthetic::request(i)).unwrap())).collect());
+    let key: Arc<str> = target.key.into();
+    let assess = Load { addr: target.addr, path: "/api/v1/assess", key: key.clone(), bodies: bodies.clone() };
+    let echo = Load { addr: target.addr, path: "/bench/echo", key, bodies };
+
+    client_rt.block_on(async {
+        eprintln!("saturation: {} connections, {} s per route", a.connections, a.seconds);
+        let (echo_rps, echo_err) = saturate(&echo, a.connections, a.seconds).await;
+        let (assess_rps, assess_err) = saturate(&assess, a.connections, a.seconds).await;
+        let half = assess_rps / 2.0;
+        eprintln!("latency: open loop at {half:.0} req/s for {} s per route", a.seconds);
+        let (assess_h, assess_lat_err) = fixed_rate(&assess, a.connections, half, a.seconds).await;
+        let (echo_h, echo_lat_err) = fixed_rate(&echo, a.connections, half, a.seconds).await;
+
+        println!();
+        println!("| route | saturation (req/s) | errors | p50 @ {half:.0} req/s | p90 | p99 | p99.9 | max |");
+        println!("|---|---|---|---|---|---|---|---|");
+        for (name, rps, err, h, lat_err) in [
+            ("POST /api/v1/assess", assess_rps, assess_err, &assess_h, assess_lat_err),
+            ("POST /bench/echo (parse + echo)", echo_rps, echo_err, &echo_h, echo_lat_err),
+        ] {
+            println!(
+                "| {name} | {rps:.0} | {} | {:.2} ms | {:.2} ms | {:.2} ms | {:.2} ms | {:.2} ms |",
+                err + lat_err,
+                ms(h, 0.5),
+                ms(h, 0.9),
+                ms(h, 0.99),
+                ms(h, 0.999),
+                h.max() as f64 / 1000.0
+            );
+        }
+        println!();
+        println!("assess / echo throughput ratio: {:.2}", assess_rps / echo_rps);
+        println!(
+            "organisation: {} blocklist entries, {} rules; {} connections; {} s per phase",
+            a.entries, a.rules, a.connections, a.seconds
+        );
+    });
+}

@@ -1,0 +1,33 @@
+//! # clausum-origin
+//!
+//! The authoritative API server: partner API (assess), storage on SQLite
+//! or PostgreSQL, and the in-memory state that keeps assess off the
+//! database's critical path.
+//!
+//! # Layout
+//!
+//! - [`config`]: `CLAUSUM_*` environment variables.
+//! - [`store`]: the storage trait and its two sqlx backends, plus the
+//!   group-commit writer.
+//! - [`state`]: in-memory keys, organisations, blocklists, rules,
+//!   velocity and payer history, rebuilt from the database on start.
+//! - [`assess`]: the assess pipeline around `clausum_core::engine`.
+//! - [`api`]: poem-openapi operations; [`error`] and [`payload`] give every
+//!   answer the documented shape.
+//! - [`auth`], [`limiter`], [`idempotency`]: who may call, how often, and
+//!   how retries stay safe.
+//! - [`bootstrap`]: new organisations with their first keys.
+
+pub mod api;
+pub mod assess;
+pub mod auth;
+pub mod bootstrap;
+pub mod config;
+pub mod error;
+pub mod idempotency;
+pub mod limiter;
+pub mod payload;
+pub mod server;
+pub mod state;
+pub mod store;
+pub mod time;

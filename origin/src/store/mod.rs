@@ -1,0 +1,279 @@
+//! Storage: one trait, two sqlx backends.
+//!
+//! [`Store`] is everything the server asks of its database. SQLite (the
+//! embedded default: a file created on first start) and PostgreSQL (for
+//! several replicas) implement it with the same SQL — both schemas use the
+//! same portable column types — generated once by the `sql_store!` macro in
+//! [`sql`]. Each backend applies its own `migrations/<backend>/` on start.
+
+mod sql;
+pub mod writer;
+
+use async_trait::async_trait;
+
+pub use sql::{PgStore, SqliteStore};
+
+/// Storage errors. Their text is logged, never sent to clients.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A uniqueness constraint refused the write.
+    #[error("duplicate: {0}")]
+    Duplicate(String),
+    /// The database failed or is unreachable.
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+    /// A migration failed.
+    #[error(transparent)]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A stored document did not parse.
+    #[error("corrupt stored value: {0}")]
+    Corrupt(String),
+}
+
+/// Result alias for storage calls.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// An organisation.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct OrganizationRow {
+    /// `org_…`.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// `comercio`, `psp` or `banco`.
+    pub segment: String,
+    /// The policy document (JSON).
+    pub policy: String,
+    /// Unix ms.
+    pub created_at: i64,
+}
+
+/// A dashboard user.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserRow {
+    /// `usr_…`.
+    pub id: String,
+    /// Owning organisation.
+    pub organization_id: String,
+    /// Login email (lower-case).
+    pub email: String,
+    /// Argon2 PHC string.
+    pub password_hash: String,
+    /// `admin`, `analyst`, `viewer` or `compliance_officer`.
+    pub role: String,
+    /// Unix ms.
+    pub created_at: i64,
+}
+
+/// An API key as stored: its hash, never its text.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct ApiKeyRow {
+    /// `key_…`.
+    pub id: String,
+    /// Owning organisation.
+    pub organization_id: String,
+    /// `secret`, `publishable` or `ingest`.
+    pub kind: String,
+    /// Label.
+    pub name: String,
+    /// Hex SHA-256 of the key text.
+    pub key_hash: String,
+    /// Non-secret label (`clm_sk_AbCd…wxyz`).
+    pub display_prefix: String,
+    /// JSON array of permission strings.
+    pub permissions: String,
+    /// Requests admitted per sliding minute.
+    pub rate_limit_per_minute: i64,
+    /// Requests admitted per sliding day, if limited.
+    pub rate_limit_per_day: Option<i64>,
+    /// Unix ms.
+    pub created_at: i64,
+    /// Unix ms after which the key stops working.
+    pub expires_at: Option<i64>,
+    /// Unix ms when revoked.
+    pub revoked_at: Option<i64>,
+}
+
+/// A blocklist entry.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct BlocklistRow {
+    /// `bl_…`.
+    pub id: String,
+    /// Owning organisation.
+    pub organization_id: String,
+    /// List type wire name.
+    pub list_type: String,
+    /// Normalised value.
+    pub value: String,
+    /// `block`, `flag` or `review`.
+    pub severity: String,
+    /// `payin`, `payout` or `all`.
+    pub flow_scope: String,
+    /// Why it was added.
+    pub reason: Option<String>,
+    /// `manual`, `rule`, `fraud_report`, `chargeback` or `api`.
+    pub source: String,
+    /// Inactive entries are kept for audit but never match.
+    pub is_active: bool,
+    /// Unix ms.
+    pub expires_at: Option<i64>,
+    /// Unix ms.
+    pub created_at: i64,
+}
+
+/// A custom rule.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct RuleRow {
+    /// `rule_…`.
+    pub id: String,
+    /// Owning organisation.
+    pub organization_id: String,
+    /// Unique name within the organisation.
+    pub name: String,
+    /// Rule source text.
+    pub source: String,
+    /// Lower runs first.
+    pub priority: i64,
+    /// Disabled rules are kept but not evaluated.
+    pub enabled: bool,
+    /// Unix ms.
+    pub created_at: i64,
+    /// Unix ms.
+    pub updated_at: i64,
+}
+
+/// A recorded assessment.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct TransactionRow {
+    /// `txn_…`.
+    pub id: String,
+    /// Owning organisation.
+    pub organization_id: String,
+    /// The key that asked.
+    pub api_key_id: String,
+    /// `payin` or `payout`.
+    pub flow: String,
+    /// Session id returned to the caller.
+    pub session_id: String,
+    /// Amount in minor units.
+    pub amount_minor: i64,
+    /// ISO currency.
+    pub currency: String,
+    /// Normalised payer email.
+    pub email: Option<String>,
+    /// Card BIN (never a full card number).
+    pub card_bin: Option<String>,
+    /// Card last 4.
+    pub card_last4: Option<String>,
+    /// Payer IP.
+    pub ip: Option<String>,
+    /// Device fingerprint.
+    pub device_fingerprint: Option<String>,
+    /// Merchant customer id.
+    pub customer_id: Option<String>,
+    /// Merchant order id.
+    pub order_id: Option<String>,
+    /// Merchant payment id.
+    pub payment_id: Option<String>,
+    /// PSP submerchant.
+    pub submerchant_id: Option<String>,
+    /// Decision wire name.
+    pub decision: String,
+    /// 0–100.
+    pub risk_score: i64,
+    /// Hard-block reason.
+    pub blocked_by: Option<String>,
+    /// JSON array of signal details.
+    pub signals: String,
+    /// The normalised, PAN-free request (JSON).
+    pub request: String,
+    /// The exact response body sent (JSON), replayed on idempotent retries.
+    pub response: String,
+    /// Idempotency key, if any.
+    pub idempotency_key: Option<String>,
+    /// Hex SHA-256 of the canonical request, to refuse a reused key with a different body.
+    pub request_hash: String,
+    /// Confirmed fraud.
+    pub is_fraudulent: bool,
+    /// Unix ms.
+    pub created_at: i64,
+}
+
+/// A stored response for an idempotency key.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IdempotentReplay {
+    /// Hash of the request that produced it.
+    pub request_hash: String,
+    /// The response body.
+    pub response: String,
+}
+
+/// What happened to one row of a batch insert.
+#[derive(Debug, Clone, PartialEq)]
+pub enum InsertOutcome {
+    /// Written.
+    Inserted,
+    /// Another transaction already holds this idempotency key.
+    IdempotencyConflict,
+}
+
+/// Everything the server asks of its database.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Which backend (`sqlite` or `postgres`), for logs and health.
+    fn backend(&self) -> &'static str;
+    /// Applies pending migrations.
+    async fn migrate(&self) -> StoreResult<()>;
+    /// Round trip to the database (health check).
+    async fn ping(&self) -> StoreResult<()>;
+
+    /// Reads a server setting.
+    async fn setting(&self, name: &str) -> StoreResult<Option<String>>;
+    /// Writes a server setting unless it exists; returns the stored value.
+    async fn init_setting(&self, name: &str, value: &str) -> StoreResult<String>;
+
+    /// Number of organisations.
+    async fn count_organizations(&self) -> StoreResult<i64>;
+    /// Creates an organisation with its first user and keys, atomically.
+    async fn create_organization(
+        &self,
+        org: &OrganizationRow,
+        admin: &UserRow,
+        keys: &[ApiKeyRow],
+    ) -> StoreResult<()>;
+    /// Every organisation.
+    async fn organizations(&self) -> StoreResult<Vec<OrganizationRow>>;
+    /// Replaces an organisation's policy document.
+    async fn set_policy(&self, org_id: &str, policy: &str) -> StoreResult<bool>;
+
+    /// Every key that is neither revoked nor expired at `now`.
+    async fn active_api_keys(&self, now: i64) -> StoreResult<Vec<ApiKeyRow>>;
+    /// Adds a key.
+    async fn insert_api_key(&self, key: &ApiKeyRow) -> StoreResult<()>;
+    /// Changes a key's per-minute limit.
+    async fn set_key_rate_limit(&self, key_id: &str, per_minute: i64) -> StoreResult<bool>;
+
+    /// Active, unexpired entries of one organisation.
+    async fn active_blocklist(&self, org_id: &str, now: i64) -> StoreResult<Vec<BlocklistRow>>;
+    /// Adds entries in one transaction; existing `(type, value, scope)` rows are left as they are.
+    async fn insert_blocklist_entries(&self, rows: &[BlocklistRow]) -> StoreResult<u64>;
+
+    /// Enabled rules of one organisation, by priority.
+    async fn enabled_rules(&self, org_id: &str) -> StoreResult<Vec<RuleRow>>;
+    /// Adds rules in one transaction.
+    async fn insert_rules(&self, rows: &[RuleRow]) -> StoreResult<()>;
+
+    /// Writes a batch of transactions in one database transaction. A row
+    /// whose idempotency key is taken is skipped and reported, the others
+    /// are written.
+    async fn insert_transactions(&self, rows: &[TransactionRow]) -> StoreResult<Vec<InsertOutcome>>;
+    /// The stored response for an idempotency key.
+    async fn idempotent_replay(&self, org_id: &str, key: &str) -> StoreResult<Option<IdempotentReplay>>;
+    /// Transactions since `since` (unix ms), oldest first, to rebuild
+    /// velocity and payer history on start.
+    async fn transactions_since(&self, since: i64) -> StoreResult<Vec<TransactionRow>>;
+    /// One transaction.
+    async fn transaction(&self, org_id: &str, id: &str) -> StoreResult<Option<TransactionRow>>;
+    /// Number of transactions of an organisation.
+    async fn count_transactions(&self, org_id: &str) -> StoreResult<i64>;
+}

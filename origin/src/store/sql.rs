@@ -1,0 +1,283 @@
+//! The SQLite and PostgreSQL implementations of [`Store`].
+//!
+//! Both schemas use the same portable column types (text ids, BIGINT unix
+//! milliseconds, text JSON), so one body of runtime-checked queries serves
+//! both: `sql_store!` expands it once per backend, each expansion fully
+//! typed against its own sqlx driver. Runtime `query_as` (as atuin does)
+//! rather than `query!` keeps the build free of a database connection.
+
+use std::str::FromStr;
+
+use async_trait::async_trait;
+use sqlx::{
+    PgPool, SqlitePool,
+    postgres::PgPoolOptions,
+    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
+};
+
+use super::*;
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static PG_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// The embedded default: one SQLite file.
+#[derive(Clone, Debug)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `url` (`sqlite://path` or
+    /// `sqlite::memory:`). WAL mode lets readers run beside the writer;
+    /// `synchronous = FULL` makes every committed batch durable on disk.
+    pub async fn connect(url: &str) -> StoreResult<Self> {
+        let opts = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(std::time::Duration::from_secs(5));
+        // An in-memory database exists per connection: keep exactly one.
+        let max = if url.contains(":memory:") { 1 } else { 4 };
+        let pool = SqlitePoolOptions::new().max_connections(max).connect_with(opts).await?;
+        Ok(SqliteStore { pool })
+    }
+}
+
+/// PostgreSQL, the shared source of truth for several replicas.
+#[derive(Clone, Debug)]
+pub struct PgStore {
+    pool: PgPool,
+}
+
+impl PgStore {
+    /// Connects to `url` (`postgres://…`).
+    pub async fn connect(url: &str) -> StoreResult<Self> {
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(std::time::Duration::from_secs(5))
+            .connect(url)
+            .await?;
+        Ok(PgStore { pool })
+    }
+}
+
+/// Maps a unique-constraint violation to [`StoreError::Duplicate`].
+fn on_unique(e: sqlx::Error) -> StoreError {
+    match &e {
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Duplicate(db.message().to_owned()),
+        _ => StoreError::Database(e),
+    }
+}
+
+const TX_COLUMNS: &str = "id, organization_id, api_key_id, flow, session_id, amount_minor, currency, \
+    email, card_bin, card_last4, ip, device_fingerprint, customer_id, order_id, payment_id, \
+    submerchant_id, decision, risk_score, blocked_by, signals, request, response, idempotency_key, \
+    request_hash, is_fraudulent, created_at";
+
+/// Inserts one API key on a pool or transaction of either backend.
+macro_rules! insert_key {
+    ($exec:expr, $k:expr) => {{
+        let k: &ApiKeyRow = $k;
+        sqlx::query(
+            "INSERT INTO api_keys (id, organization_id, kind, name, key_hash, display_prefix, permissions, \
+             rate_limit_per_minute, rate_limit_per_day, created_at, expires_at, revoked_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        )
+        .bind(&k.id).bind(&k.organization_id).bind(&k.kind).bind(&k.name).bind(&k.key_hash)
+        .bind(&k.display_prefix).bind(&k.permissions).bind(k.rate_limit_per_minute)
+        .bind(k.rate_limit_per_day).bind(k.created_at).bind(k.expires_at).bind(k.revoked_at)
+        .execute($exec)
+        .await
+        .map_err(on_unique)?;
+    }};
+}
+
+macro_rules! sql_store {
+    ($store:ty, $name:literal, $migrator:expr) => {
+        #[async_trait]
+        impl Store for $store {
+            fn backend(&self) -> &'static str {
+                $name
+            }
+
+            async fn migrate(&self) -> StoreResult<()> {
+                $migrator.run(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn ping(&self) -> StoreResult<()> {
+                sqlx::query("SELECT 1").execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn setting(&self, name: &str) -> StoreResult<Option<String>> {
+                Ok(sqlx::query_scalar("SELECT value FROM server_settings WHERE name = $1")
+                    .bind(name)
+                    .fetch_optional(&self.pool)
+                    .await?)
+            }
+
+            async fn init_setting(&self, name: &str, value: &str) -> StoreResult<String> {
+                sqlx::query("INSERT INTO server_settings (name, value) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+                    .bind(name)
+                    .bind(value)
+                    .execute(&self.pool)
+                    .await?;
+                self.setting(name).await?.ok_or_else(|| StoreError::Corrupt(format!("setting {name} vanished")))
+            }
+
+            async fn count_organizations(&self) -> StoreResult<i64> {
+                Ok(sqlx::query_scalar("SELECT COUNT(*) FROM organizations").fetch_one(&self.pool).await?)
+            }
+
+            async fn create_organization(
+                &self,
+                org: &OrganizationRow,
+                admin: &UserRow,
+                keys: &[ApiKeyRow],
+            ) -> StoreResult<()> {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("INSERT INTO organizations (id, name, segment, policy, created_at) VALUES ($1, $2, $3, $4, $5)")
+                    .bind(&org.id).bind(&org.name).bind(&org.segment).bind(&org.policy).bind(org.created_at)
+                    .execute(&mut *tx).await.map_err(on_unique)?;
+                sqlx::query("INSERT INTO users (id, organization_id, email, password_hash, role, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+                    .bind(&admin.id).bind(&admin.organization_id).bind(&admin.email)
+                    .bind(&admin.password_hash).bind(&admin.role).bind(admin.created_at)
+                    .execute(&mut *tx).await.map_err(on_unique)?;
+                for k in keys {
+                    insert_key!(&mut *tx, k);
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn organizations(&self) -> StoreResult<Vec<OrganizationRow>> {
+                Ok(sqlx::query_as::<_, OrganizationRow>(
+                    "SELECT id, name, segment, policy, created_at FROM organizations ORDER BY created_at")
+                    .fetch_all(&self.pool).await?)
+            }
+
+            async fn set_policy(&self, org_id: &str, policy: &str) -> StoreResult<bool> {
+                let r = sqlx::query("UPDATE organizations SET policy = $1 WHERE id = $2")
+                    .bind(policy).bind(org_id).execute(&self.pool).await?;
+                Ok(r.rows_affected() == 1)
+            }
+
+            async fn active_api_keys(&self, now: i64) -> StoreResult<Vec<ApiKeyRow>> {
+                Ok(sqlx::query_as::<_, ApiKeyRow>(
+                    "SELECT id, organization_id, kind, name, key_hash, display_prefix, permissions, \
+                     rate_limit_per_minute, rate_limit_per_day, created_at, expires_at, revoked_at \
+                     FROM api_keys WHERE revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $1)")
+                    .bind(now).fetch_all(&self.pool).await?)
+            }
+
+            async fn insert_api_key(&self, key: &ApiKeyRow) -> StoreResult<()> {
+                insert_key!(&self.pool, key);
+                Ok(())
+            }
+
+            async fn set_key_rate_limit(&self, key_id: &str, per_minute: i64) -> StoreResult<bool> {
+                let r = sqlx::query("UPDATE api_keys SET rate_limit_per_minute = $1 WHERE id = $2")
+                    .bind(per_minute).bind(key_id).execute(&self.pool).await?;
+                Ok(r.rows_affected() == 1)
+            }
+
+            async fn active_blocklist(&self, org_id: &str, now: i64) -> StoreResult<Vec<BlocklistRow>> {
+                Ok(sqlx::query_as::<_, BlocklistRow>(
+                    "SELECT id, organization_id, list_type, value, severity, flow_scope, reason, source, \
+                     is_active, expires_at, created_at FROM blocklist_entries \
+                     WHERE organization_id = $1 AND is_active AND (expires_at IS NULL OR expires_at > $2)")
+                    .bind(org_id).bind(now).fetch_all(&self.pool).await?)
+            }
+
+            async fn insert_blocklist_entries(&self, rows: &[BlocklistRow]) -> StoreResult<u64> {
+                let mut tx = self.pool.begin().await?;
+                let mut added = 0;
+                for r in rows {
+                    added += sqlx::query(
+                        "INSERT INTO blocklist_entries (id, organization_id, list_type, value, severity, \
+                         flow_scope, reason, source, is_active, expires_at, created_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING")
+                        .bind(&r.id).bind(&r.organization_id).bind(&r.list_type).bind(&r.value)
+                        .bind(&r.severity).bind(&r.flow_scope).bind(&r.reason).bind(&r.source)
+                        .bind(r.is_active).bind(r.expires_at).bind(r.created_at)
+                        .execute(&mut *tx).await?.rows_affected();
+                }
+                tx.commit().await?;
+                Ok(added)
+            }
+
+            async fn enabled_rules(&self, org_id: &str) -> StoreResult<Vec<RuleRow>> {
+                Ok(sqlx::query_as::<_, RuleRow>(
+                    "SELECT id, organization_id, name, source, priority, enabled, created_at, updated_at \
+                     FROM rules WHERE organization_id = $1 AND enabled ORDER BY priority, name")
+                    .bind(org_id).fetch_all(&self.pool).await?)
+            }
+
+            async fn insert_rules(&self, rows: &[RuleRow]) -> StoreResult<()> {
+                let mut tx = self.pool.begin().await?;
+                for r in rows {
+                    sqlx::query(
+                        "INSERT INTO rules (id, organization_id, name, source, priority, enabled, created_at, updated_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+                        .bind(&r.id).bind(&r.organization_id).bind(&r.name).bind(&r.source)
+                        .bind(r.priority).bind(r.enabled).bind(r.created_at).bind(r.updated_at)
+                        .execute(&mut *tx).await.map_err(on_unique)?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn insert_transactions(&self, rows: &[TransactionRow]) -> StoreResult<Vec<InsertOutcome>> {
+                let mut tx = self.pool.begin().await?;
+                let mut out = Vec::with_capacity(rows.len());
+                for r in rows {
+                    let n = sqlx::query(&format!(
+                        "INSERT INTO transactions ({TX_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
+                         $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26) \
+                         ON CONFLICT DO NOTHING"))
+                        .bind(&r.id).bind(&r.organization_id).bind(&r.api_key_id).bind(&r.flow)
+                        .bind(&r.session_id).bind(r.amount_minor).bind(&r.currency).bind(&r.email)
+                        .bind(&r.card_bin).bind(&r.card_last4).bind(&r.ip).bind(&r.device_fingerprint)
+                        .bind(&r.customer_id).bind(&r.order_id).bind(&r.payment_id).bind(&r.submerchant_id)
+                        .bind(&r.decision).bind(r.risk_score).bind(&r.blocked_by).bind(&r.signals)
+                        .bind(&r.request).bind(&r.response).bind(&r.idempotency_key).bind(&r.request_hash)
+                        .bind(r.is_fraudulent).bind(r.created_at)
+                        .execute(&mut *tx).await?.rows_affected();
+                    out.push(if n == 1 { InsertOutcome::Inserted } else { InsertOutcome::IdempotencyConflict });
+                }
+                tx.commit().await?;
+                Ok(out)
+            }
+
+            async fn idempotent_replay(&self, org_id: &str, key: &str) -> StoreResult<Option<IdempotentReplay>> {
+                let row: Option<(String, String)> = sqlx::query_as(
+                    "SELECT request_hash, response FROM transactions WHERE organization_id = $1 AND idempotency_key = $2")
+                    .bind(org_id).bind(key).fetch_optional(&self.pool).await?;
+                Ok(row.map(|(request_hash, response)| IdempotentReplay { request_hash, response }))
+            }
+
+            async fn transactions_since(&self, since: i64) -> StoreResult<Vec<TransactionRow>> {
+                Ok(sqlx::query_as::<_, TransactionRow>(&format!(
+                    "SELECT {TX_COLUMNS} FROM transactions WHERE created_at >= $1 ORDER BY created_at"))
+                    .bind(since).fetch_all(&self.pool).await?)
+            }
+
+            async fn transaction(&self, org_id: &str, id: &str) -> StoreResult<Option<TransactionRow>> {
+                Ok(sqlx::query_as::<_, TransactionRow>(&format!(
+                    "SELECT {TX_COLUMNS} FROM transactions WHERE organization_id = $1 AND id = $2"))
+                    .bind(org_id).bind(id).fetch_optional(&self.pool).await?)
+            }
+
+            async fn count_transactions(&self, org_id: &str) -> StoreResult<i64> {
+                Ok(sqlx::query_scalar("SELECT COUNT(*) FROM transactions WHERE organization_id = $1")
+                    .bind(org_id).fetch_one(&self.pool).await?)
+            }
+        }
+    };
+}
+
+sql_store!(SqliteStore, "sqlite", SQLITE_MIGRATIONS);
+sql_store!(PgStore, "postgres", PG_MIGRATIONS);
+

@@ -1,0 +1,219 @@
+//! Test harness: a real server on `127.0.0.1:0` over a fresh database of
+//! either backend, driven over HTTP.
+
+use std::sync::Arc;
+
+use clausum_core::catalog::Segment;
+use clausum_origin::{
+    bootstrap::{self, Credentials, NewOrganization},
+    config::Config,
+    server,
+    state::AppState,
+    store::Store,
+};
+use reqwest::{StatusCode, header::HeaderMap};
+use serde_json::Value;
+
+/// Which database a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Where the PostgreSQL test server is (`scripts/test.sh` starts it).
+pub fn postgres_admin_url() -> String {
+    std::env::var("CLAUSUM_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+/// A fresh, uniquely named database; dropped with the guard.
+pub struct Database {
+    pub url: String,
+    cleanup: Option<Box<dyn FnOnce() + Send>>,
+}
+
+impl Drop for Database {
+    fn drop(&mut self) {
+        if let Some(f) = self.cleanup.take() {
+            f();
+        }
+    }
+}
+
+impl Database {
+    pub async fn fresh(backend: Backend) -> Database {
+        let name = format!("clausum_test_{}", uuid::Uuid::new_v4().simple());
+        match backend {
+            Backend::Sqlite => {
+                let dir = std::env::temp_dir().join(&name);
+                std::fs::create_dir_all(&dir).unwrap();
+                let url = format!("sqlite://{}/clausum.db", dir.display());
+                Database { url, cleanup: Some(Box::new(move || drop(std::fs::remove_dir_all(dir)))) }
+            }
+            Backend::Postgres => {
+                use sqlx::Connection;
+                let admin = postgres_admin_url();
+                let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap_or_else(|e| {
+                    panic!("PostgreSQL is not reachable at {admin} ({e}); run scripts/test.sh, which starts it")
+                });
+                sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.unwrap();
+                let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b).to_owned();
+                let url = format!("{base}/{name}");
+                // Dropped on a thread of its own: Drop cannot await, and the
+                // test's runtime may already be gone.
+                let cleanup = move || {
+                    let _ = std::thread::spawn(move || {
+                        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                        rt.block_on(async move {
+                            if let Ok(mut c) = sqlx::PgConnection::connect(&admin).await {
+                                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                                    .execute(&mut c)
+                                    .await;
+                            }
+                        });
+                    })
+                    .join();
+                };
+                Database { url, cleanup: Some(Box::new(cleanup)) }
+            }
+        }
+    }
+}
+
+/// A running server with one organisation.
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub creds: Credentials,
+    pub state: Arc<AppState>,
+    pub store: Arc<dyn Store>,
+    pub config: Config,
+    pub backend: Backend,
+    pub task: tokio::task::JoinHandle<std::io::Result<()>>,
+    // Declared last: dropped after the server is gone.
+    pub db: Arc<Database>,
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> TestApp {
+        Self::spawn_with(backend, Segment::Comercio).await
+    }
+
+    pub async fn spawn_with(backend: Backend, segment: Segment) -> TestApp {
+        let db = Arc::new(Database::fresh(backend).await);
+        let config = Config::for_database(&db.url);
+        let store = server::open_store(&config.database_url).await.expect("store");
+        let creds = bootstrap::create_organization(
+            store.as_ref(),
+            NewOrganization { name: "Test Shop".into(), segment, admin_email: None, rate_limit_per_minute: 10_000 },
+        )
+        .await
+        .expect("organisation");
+        Self::start(backend, db, config, store, creds).await
+    }
+
+    async fn start(backend: Backend, db: Arc<Database>, config: Config, store: Arc<dyn Store>, creds: Credentials) -> TestApp {
+        let state = server::load_state(store.clone(), &config).await.expect("state");
+        let running = server::start(&config, state.clone()).await.expect("server");
+        TestApp {
+            base: format!("http://{}", running.addr),
+            client: reqwest::Client::new(),
+            creds,
+            state,
+            store,
+            config,
+            backend,
+            task: running.task,
+            db,
+        }
+    }
+
+    /// Stops this server and starts a new one on the same database, as a
+    /// restart would.
+    pub async fn restart(self) -> TestApp {
+        self.task.abort();
+        let _ = self.task.await;
+        let TestApp { backend, db, config, creds, .. } = self;
+        let store = server::open_store(&config.database_url).await.expect("store");
+        Self::start(backend, db, config, store, creds).await
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn secret(&self) -> &str {
+        &self.creds.keys.secret
+    }
+
+    /// POSTs JSON to `/api/v1/assess` with `key`.
+    pub async fn assess_with(&self, key: &str, body: &Value) -> Reply {
+        let res = self.client.post(self.url("/api/v1/assess")).bearer_auth(key).json(body).send().await.unwrap();
+        Reply::read(res).await
+    }
+
+    /// POSTs JSON to `/api/v1/assess` with the secret key.
+    pub async fn assess(&self, body: &Value) -> Reply {
+        self.assess_with(self.secret(), body).await
+    }
+
+    pub async fn count_transactions(&self) -> i64 {
+        self.store.count_transactions(&self.creds.organization_id).await.unwrap()
+    }
+}
+
+/// A response, read whole.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub raw: bytes::Bytes,
+    pub json: Value,
+}
+
+impl Reply {
+    pub async fn read(res: reqwest::Response) -> Reply {
+        let status = res.status();
+        let headers = res.headers().clone();
+        let raw = res.bytes().await.unwrap();
+        let json = serde_json::from_slice(&raw).unwrap_or(Value::Null);
+        Reply { status, headers, raw, json }
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Asserts the documented error body and returns its code.
+    pub fn error_code(&self) -> &str {
+        let e = &self.json["error"];
+        assert!(e.is_object(), "not an error body: {} {}", self.status, String::from_utf8_lossy(&self.raw));
+        assert!(e["message"].is_string(), "error without message: {}", self.json);
+        assert!(e.get("details").is_some(), "error without details: {}", self.json);
+        e["code"].as_str().expect("code")
+    }
+}
+
+/// Runs each listed story against both backends.
+#[macro_export]
+macro_rules! stories {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::helpers::TestApp::spawn($crate::helpers::Backend::Sqlite).await).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::helpers::TestApp::spawn($crate::helpers::Backend::Postgres).await).await;
+                }
+            )*
+        }
+    };
+}
