@@ -4,6 +4,8 @@
 //!
 //!     cargo bench -p clausum-core --bench engine
 
+#![expect(missing_docs, reason = "criterion_group! generates an undocumented public function")]
+
 use std::hint::black_box;
 
 use clausum_core::{
@@ -32,7 +34,10 @@ fn bench(c: &mut Criterion) {
         blocklist.insert(&v, EntryMeta { list_type: t, severity, flow_scope, expires_at_ms: None });
     }
     let rules = RuleSet::new(
-        synthetic::rules(RULES, 1).into_iter().map(|(n, s)| (n, Rule::compile(&s).expect("compiles"))).collect(),
+        synthetic::rules(RULES, 1)
+            .into_iter()
+            .map(|(n, s)| (n, Rule::compile(&s).expect("compiles")))
+            .collect(),
     );
     let policy = Policy::default();
     let org = OrgConfig { policy: &policy, blocklist: &blocklist, rules: &rules };
@@ -40,16 +45,27 @@ fn bench(c: &mut Criterion) {
     // Warm velocity and history with 200k earlier transactions.
     let mut velocity = MemoryVelocity::new();
     let mut history = MemoryHistory::new();
-    let txs: Vec<Transaction> = (0..10_000).map(|i| Transaction::from_wire(&synthetic::request(i)).unwrap()).collect();
+    let txs: Vec<Transaction> =
+        (0..10_000).map(|i| Transaction::from_wire(&synthetic::request(i)).unwrap()).collect();
     for i in 0..200_000u64 {
         let tx = &txs[(i % 10_000) as usize];
         let ip = tx.device.ip.as_ref().map(|ip| ip.to_string());
         let keys = engine::payer_keys(&key, "org", &PayerIdentity::of(tx, ip.as_deref()));
         let at = NOW - 3_600_000 + i as i64 * 17;
-        velocity.observe(&Observation { keys: engine::velocity_keys(&keys), at_ms: at, amount_minor: tx.amount.minor(), id: i });
+        velocity.observe(&Observation {
+            keys: engine::velocity_keys(&keys),
+            at_ms: at,
+            amount_minor: tx.amount.minor(),
+            id: i,
+        });
         history.record(&keys, tx.amount.minor(), clausum_core::scoring::Decision::Approve, at);
     }
-    println!("blocklist entries: {}, rules: {}, velocity keys: {}", blocklist.len(), rules.len(), velocity.len());
+    println!(
+        "blocklist entries: {}, rules: {}, velocity keys: {}",
+        blocklist.len(),
+        rules.len(),
+        velocity.len()
+    );
 
     let mut i = 0usize;
     c.bench_function("engine::assess (1M entries, 1k rules)", |b| {
@@ -57,13 +73,23 @@ fn bench(c: &mut Criterion) {
             i = (i + 1) % txs.len();
             let tx = &txs[i];
             let snapshot = velocity.peek(&Observation {
-                keys: engine::velocity_keys(&engine::payer_keys(&key, "org", &PayerIdentity::of(tx, None))),
+                keys: engine::velocity_keys(&engine::payer_keys(
+                    &key,
+                    "org",
+                    &PayerIdentity::of(tx, None),
+                )),
                 at_ms: NOW,
                 amount_minor: tx.amount.minor(),
                 id: 0,
             });
             let view = history.view(&[], None);
-            let ctx = Context { flow: Flow::Payin, ip_country: None, velocity: &snapshot, history: &view, now_ms: NOW };
+            let ctx = Context {
+                flow: Flow::Payin,
+                ip_country: None,
+                velocity: &snapshot,
+                history: &view,
+                now_ms: NOW,
+            };
             black_box(engine::assess(&org, black_box(tx), &ctx))
         })
     });
@@ -79,10 +105,21 @@ fn bench(c: &mut Criterion) {
             let tx = Transaction::from_wire(&wire[(j % 10_000) as usize]).unwrap();
             let ip = tx.device.ip.as_ref().map(|ip| ip.to_string());
             let keys = engine::payer_keys(&key, "org", &PayerIdentity::of(&tx, ip.as_deref()));
-            let obs = Observation { keys: engine::velocity_keys(&keys), at_ms: NOW + j as i64, amount_minor: tx.amount.minor(), id: 1_000_000 + j };
+            let obs = Observation {
+                keys: engine::velocity_keys(&keys),
+                at_ms: NOW + j as i64,
+                amount_minor: tx.amount.minor(),
+                id: 1_000_000 + j,
+            };
             let snapshot = velocity.observe(&obs);
             let view = history.view(&keys, engine::primary_key(&keys));
-            let ctx = Context { flow: Flow::Payin, ip_country: None, velocity: &snapshot, history: &view, now_ms: NOW + j as i64 };
+            let ctx = Context {
+                flow: Flow::Payin,
+                ip_country: None,
+                velocity: &snapshot,
+                history: &view,
+                now_ms: NOW + j as i64,
+            };
             black_box(engine::assess(&org, &tx, &ctx))
         })
     });

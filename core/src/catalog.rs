@@ -82,26 +82,14 @@ const CURRENCY: FieldRequirement = req("currency", Level::Required, "ISO 4217 co
 const COMERCIO: &[FieldRequirement] = &[
     AMOUNT,
     CURRENCY,
-    req(
-        "order_id",
-        Level::Recommended,
-        "Correlates the decision with your order.",
-    ),
+    req("order_id", Level::Recommended, "Correlates the decision with your order."),
     req(
         "device.ip",
         Level::Recommended,
         "The payer's IP seen by your server: geography, velocity and IP blocklists.",
     ),
-    req(
-        "email",
-        Level::Recommended,
-        "Payer identity: blocklists, disposable domains, history.",
-    ),
-    req(
-        "payment_method.card_bin",
-        Level::Optional,
-        "BIN blocklists and card-country checks.",
-    ),
+    req("email", Level::Recommended, "Payer identity: blocklists, disposable domains, history."),
+    req("payment_method.card_bin", Level::Optional, "BIN blocklists and card-country checks."),
     req(
         "session_id",
         Level::Optional,
@@ -117,37 +105,17 @@ const PSP: &[FieldRequirement] = &[
         Level::Recommended,
         "Required once the organisation has active submerchants.",
     ),
-    req(
-        "device.ip",
-        Level::Recommended,
-        "Geography, velocity and IP blocklists.",
-    ),
+    req("device.ip", Level::Recommended, "Geography, velocity and IP blocklists."),
     req("email", Level::Recommended, "Payer identity."),
-    req(
-        "order_id",
-        Level::Optional,
-        "Correlates the decision with the order.",
-    ),
+    req("order_id", Level::Optional, "Correlates the decision with the order."),
 ];
 
 const BANCO: &[FieldRequirement] = &[
     AMOUNT,
     CURRENCY,
-    req(
-        "payment_id",
-        Level::Recommended,
-        "Core or switch reference.",
-    ),
-    req(
-        "customer_id",
-        Level::Recommended,
-        "Account or party id: history and velocity.",
-    ),
-    req(
-        "order_id",
-        Level::Optional,
-        "Usually not applicable outside e-commerce.",
-    ),
+    req("payment_id", Level::Recommended, "Core or switch reference."),
+    req("customer_id", Level::Recommended, "Account or party id: history and velocity."),
+    req("order_id", Level::Optional, "Usually not applicable outside e-commerce."),
 ];
 
 /// The catalogue of one segment.
@@ -182,11 +150,7 @@ pub fn field_warnings(segment: Segment, tx: &Transaction) -> Vec<FieldWarning> {
         .filter(|r| r.level == Level::Recommended && !has(tx, r.field))
         .map(|r| FieldWarning {
             field: r.field.to_owned(),
-            message: format!(
-                "Recommended for {} organisations: {}",
-                segment.as_str(),
-                r.note
-            ),
+            message: format!("Recommended for {} organisations: {}", segment.as_str(), r.note),
         })
         .collect()
 }
@@ -195,35 +159,11 @@ pub fn field_warnings(segment: Segment, tx: &Transaction) -> Vec<FieldWarning> {
 /// write their fail-open / fail-closed policy against them.
 pub const RESILIENCE: &[(u16, &str, &str)] = &[
     (200, "OK", "Completed: enforce the decision."),
-    (
-        400,
-        "VALIDATION_ERROR",
-        "Fix the payload; do not retry unchanged.",
-    ),
+    (400, "VALIDATION_ERROR", "Fix the payload; do not retry unchanged."),
     (401, "UNAUTHORIZED", "Fix the API key."),
-    (
-        409,
-        "IDEMPOTENCY_IN_PROGRESS",
-        "The same idempotency key is being processed; retry shortly.",
-    ),
-    (
-        422,
-        "IDEMPOTENCY_KEY_REUSED",
-        "The idempotency key was used with a different body.",
-    ),
-    (
-        429,
-        "RATE_LIMIT_EXCEEDED",
-        "Back off until X-RateLimit-Reset, then retry.",
-    ),
-    (
-        503,
-        "ASSESS_MAINTENANCE",
-        "Fail open or queue, per your policy; honour Retry-After.",
-    ),
-    (
-        504,
-        "ASSESS_TIMEOUT",
-        "Retry with the same idempotency key.",
-    ),
+    (409, "IDEMPOTENCY_IN_PROGRESS", "The same idempotency key is being processed; retry shortly."),
+    (422, "IDEMPOTENCY_KEY_REUSED", "The idempotency key was used with a different body."),
+    (429, "RATE_LIMIT_EXCEEDED", "Back off until X-RateLimit-Reset, then retry."),
+    (503, "ASSESS_MAINTENANCE", "Fail open or queue, per your policy; honour Retry-After."),
+    (504, "ASSESS_TIMEOUT", "Retry with the same idempotency key."),
 ];

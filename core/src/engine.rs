@@ -106,7 +106,11 @@ struct Collector<'p> {
 impl Collector<'_> {
     fn fire(&mut self, def: &SignalDef, description: impl Into<String>) {
         let weight = self.policy.weights.weight(def.code, def.weight);
-        self.fired.push(Fired { code: Cow::Borrowed(def.code), weight, description: description.into() });
+        self.fired.push(Fired {
+            code: Cow::Borrowed(def.code),
+            weight,
+            description: description.into(),
+        });
     }
 
     fn fired(&self, code: &str) -> bool {
@@ -174,7 +178,11 @@ pub fn assess(org: &OrgConfig<'_>, tx: &Transaction, ctx: &Context<'_>) -> Asses
                 c.fired.push(Fired {
                     code: Cow::Owned(code.clone().unwrap_or_else(|| rule.name.to_owned())),
                     weight: 0,
-                    description: format!("Custom rule `{}` requires {}", rule.name, decision.as_str()),
+                    description: format!(
+                        "Custom rule `{}` requires {}",
+                        rule.name,
+                        decision.as_str()
+                    ),
                 });
             }
         }
@@ -198,7 +206,12 @@ pub fn assess(org: &OrgConfig<'_>, tx: &Transaction, ctx: &Context<'_>) -> Asses
 
 fn severity_weight(policy: &Policy, code: &str, def: &SignalDef) -> i32 {
     // A per-list override (`blocklist_email`) beats the per-severity one.
-    policy.weights.0.get(code).copied().unwrap_or_else(|| policy.weights.weight(def.code, def.weight))
+    policy
+        .weights
+        .0
+        .get(code)
+        .copied()
+        .unwrap_or_else(|| policy.weights.weight(def.code, def.weight))
 }
 
 /// Signal code of a blocklist hit: `blocklist_<list type>`.
@@ -259,14 +272,10 @@ pub fn blocklist_hits(ix: &BlocklistIndex, tx: &Transaction, ctx: &Context<'_>) 
     if let Some(hash) = tx.metadata.get("card_hash").and_then(|v| v.as_str()) {
         push(ix.lookup(ListType::CardHash, &hash.trim().to_ascii_lowercase(), flow, now));
     }
-    for country in [
-        tx.payment_method.card_country,
-        tx.billing.country,
-        tx.shipping.country,
-        ctx.ip_country,
-    ]
-    .into_iter()
-    .flatten()
+    for country in
+        [tx.payment_method.card_country, tx.billing.country, tx.shipping.country, ctx.ip_country]
+            .into_iter()
+            .flatten()
     {
         push(ix.lookup(ListType::Country, country.as_str(), flow, now));
     }
@@ -282,7 +291,10 @@ pub fn blocklist_hits(ix: &BlocklistIndex, tx: &Transaction, ctx: &Context<'_>) 
 fn email_signals(c: &mut Collector<'_>, tx: &Transaction) {
     let Some(email) = &tx.email else { return };
     if email.is_disposable() {
-        c.fire(&signals::DISPOSABLE_EMAIL, format!("{} is a disposable email provider", email.domain()));
+        c.fire(
+            &signals::DISPOSABLE_EMAIL,
+            format!("{} is a disposable email provider", email.domain()),
+        );
     }
     if email.has_risky_tld() {
         c.fire(&signals::RISKY_TLD, format!("Email uses the .{} top-level domain", email.tld()));
@@ -308,10 +320,13 @@ const AUTOMATION_UA_MARKERS: &[&str] = &[
 
 fn behavior_signals(c: &mut Collector<'_>, tx: &Transaction, policy: &Policy) {
     let b = &tx.behavior;
-    if let Some(ms) = b.session_duration_ms {
-        if ms < policy.behavior.short_session_ms {
-            c.fire(&signals::SHORT_SESSION, format!("Session lasted {:.1} s before checkout", ms as f64 / 1000.0));
-        }
+    if let Some(ms) = b.session_duration_ms
+        && ms < policy.behavior.short_session_ms
+    {
+        c.fire(
+            &signals::SHORT_SESSION,
+            format!("Session lasted {:.1} s before checkout", ms as f64 / 1000.0),
+        );
     }
     let ua = tx.device.user_agent.as_deref().unwrap_or("").to_ascii_lowercase();
     let touch = ["mobi", "android", "iphone", "ipad"].iter().any(|m| ua.contains(m));
@@ -329,7 +344,12 @@ fn behavior_signals(c: &mut Collector<'_>, tx: &Transaction, policy: &Policy) {
 }
 
 /// Fires amount signals; returns true when the amount is over the maximum (a hard block).
-fn amount_signals(c: &mut Collector<'_>, tx: &Transaction, policy: &Policy, ctx: &Context<'_>) -> bool {
+fn amount_signals(
+    c: &mut Collector<'_>,
+    tx: &Transaction,
+    policy: &Policy,
+    ctx: &Context<'_>,
+) -> bool {
     let amount = tx.amount.minor();
     let mut over = false;
     if let Some(limits) = policy.amount_limits.get(tx.amount.currency().code()) {
@@ -343,7 +363,10 @@ fn amount_signals(c: &mut Collector<'_>, tx: &Transaction, policy: &Policy, ctx:
     }
     if ctx.history.is_amount_outlier(amount) {
         let mean = ctx.history.primary.map_or(0.0, |p| p.amount_mean);
-        c.fire(&signals::AMOUNT_OUTLIER, format!("Amount is {:.0}× this payer's average", amount as f64 / mean.max(1.0)));
+        c.fire(
+            &signals::AMOUNT_OUTLIER,
+            format!("Amount is {:.0}× this payer's average", amount as f64 / mean.max(1.0)),
+        );
     }
     over
 }
@@ -351,18 +374,25 @@ fn amount_signals(c: &mut Collector<'_>, tx: &Transaction, policy: &Policy, ctx:
 fn geography_signals(c: &mut Collector<'_>, tx: &Transaction, ctx: &Context<'_>) {
     let card = tx.payment_method.card_country;
     let billing = tx.billing.country;
-    let differ = |a: Option<Country>, b: Option<Country>| matches!((a, b), (Some(x), Some(y)) if x != y);
+    let differ =
+        |a: Option<Country>, b: Option<Country>| matches!((a, b), (Some(x), Some(y)) if x != y);
     if differ(card, billing) {
         c.fire(&signals::CARD_BILLING_COUNTRY_MISMATCH, pair("Card", card, "billing", billing));
     }
     if differ(ctx.ip_country, billing) {
-        c.fire(&signals::IP_BILLING_COUNTRY_MISMATCH, pair("IP", ctx.ip_country, "billing", billing));
+        c.fire(
+            &signals::IP_BILLING_COUNTRY_MISMATCH,
+            pair("IP", ctx.ip_country, "billing", billing),
+        );
     }
     if differ(ctx.ip_country, card) {
         c.fire(&signals::IP_CARD_COUNTRY_MISMATCH, pair("IP", ctx.ip_country, "card", card));
     }
     if differ(tx.shipping.country, billing) {
-        c.fire(&signals::SHIPPING_BILLING_COUNTRY_MISMATCH, pair("Shipping", tx.shipping.country, "billing", billing));
+        c.fire(
+            &signals::SHIPPING_BILLING_COUNTRY_MISMATCH,
+            pair("Shipping", tx.shipping.country, "billing", billing),
+        );
     }
 }
 
@@ -380,7 +410,9 @@ fn velocity_signals(c: &mut Collector<'_>, tx: &Transaction, policy: &Policy, ct
     let mut breach: Option<(Dimension, Window, u32)> = None;
     let mut max_sum: i64 = 0;
     for dim in Dimension::ALL {
-        let Some(stats) = ctx.velocity.get(dim) else { continue };
+        let Some(stats) = ctx.velocity.get(dim) else {
+            continue;
+        };
         for (window, limit) in [
             (Window::TenMinutes, limits.count_10m),
             (Window::OneHour, limits.count_1h),
@@ -399,19 +431,32 @@ fn velocity_signals(c: &mut Collector<'_>, tx: &Transaction, policy: &Policy, ct
             Window::OneHour => "hour",
             Window::OneDay => "24 hours",
         };
-        c.fire(&signals::HIGH_VELOCITY, format!("{} transactions in the last {span} from this {}", n + 1, dim.as_str()));
+        c.fire(
+            &signals::HIGH_VELOCITY,
+            format!("{} transactions in the last {span} from this {}", n + 1, dim.as_str()),
+        );
     }
-    if let Some(limit) = limits.sum_24h_minor {
-        if max_sum.saturating_add(tx.amount.minor()) > limit {
-            c.fire(&signals::HIGH_AMOUNT_VELOCITY, "Amount in the last 24 hours is above the configured limit");
-        }
+    if let Some(limit) = limits.sum_24h_minor
+        && max_sum.saturating_add(tx.amount.minor()) > limit
+    {
+        c.fire(
+            &signals::HIGH_AMOUNT_VELOCITY,
+            "Amount in the last 24 hours is above the configured limit",
+        );
     }
 }
 
 fn history_signals(c: &mut Collector<'_>, _tx: &Transaction, ctx: &Context<'_>) {
     let h = ctx.history;
     if let Some(dim) = h.fraud_on {
-        c.fire(&signals::FRAUD_HISTORY, format!("This {} was involved in {} earlier fraud report(s)", dim.as_str(), h.fraud_reports));
+        c.fire(
+            &signals::FRAUD_HISTORY,
+            format!(
+                "This {} was involved in {} earlier fraud report(s)",
+                dim.as_str(),
+                h.fraud_reports
+            ),
+        );
     } else if h.is_trusted(ctx.now_ms) && !c.fired("high_velocity") {
         let n = h.primary.map_or(0, |p| p.approved);
         c.fire(&signals::TRUSTED_PAYER, format!("Returning payer with {n} approved transactions"));
@@ -441,7 +486,11 @@ impl<'a> PayerIdentity<'a> {
         let pm = &tx.payment_method;
         PayerIdentity {
             email: tx.email.as_ref().map(|e| e.as_str()),
-            card: pm.card_bin.as_ref().zip(pm.card_last4.as_ref()).map(|(b, l)| (b.as_str(), l.as_str())),
+            card: pm
+                .card_bin
+                .as_ref()
+                .zip(pm.card_last4.as_ref())
+                .map(|(b, l)| (b.as_str(), l.as_str())),
             ip,
             device: tx.device.fingerprint.as_deref(),
             customer: tx.customer_id.as_deref(),
@@ -487,7 +536,9 @@ pub fn primary_key(keys: &[PayerKey]) -> Option<PayerKey> {
 
 /// Velocity keys from payer keys.
 pub fn velocity_keys(keys: &[PayerKey]) -> Vec<VelocityKey> {
-    keys.iter().map(|&(dimension, digest): &(Dimension, Digest)| VelocityKey { dimension, digest }).collect()
+    keys.iter()
+        .map(|&(dimension, digest): &(Dimension, Digest)| VelocityKey { dimension, digest })
+        .collect()
 }
 
 #[cfg(test)]

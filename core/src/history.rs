@@ -125,11 +125,11 @@ impl MemoryHistory {
     pub fn view(&self, keys: &[PayerKey], primary: Option<PayerKey>) -> HistoryView {
         let mut view = HistoryView::default();
         for k in keys {
-            if let Some(s) = self.stats.get(k) {
-                if s.fraud_reports > 0 {
-                    view.fraud_reports += s.fraud_reports;
-                    view.fraud_on.get_or_insert(k.0);
-                }
+            if let Some(s) = self.stats.get(k)
+                && s.fraud_reports > 0
+            {
+                view.fraud_reports += s.fraud_reports;
+                view.fraud_on.get_or_insert(k.0);
             }
         }
         view.primary = primary.and_then(|k| self.stats.get(&k).copied());

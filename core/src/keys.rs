@@ -49,7 +49,9 @@ impl KeyKind {
 
     /// Parses a wire name.
     pub fn parse(s: &str) -> Option<KeyKind> {
-        [KeyKind::Secret, KeyKind::Publishable, KeyKind::Ingest].into_iter().find(|k| k.as_str() == s)
+        [KeyKind::Secret, KeyKind::Publishable, KeyKind::Ingest]
+            .into_iter()
+            .find(|k| k.as_str() == s)
     }
 
     /// Permissions a new key of this kind gets by default.
@@ -136,7 +138,9 @@ impl ApiKey {
             .find(|k| presented.starts_with(k.prefix()))
             .ok_or(KeyFormatError::UnknownPrefix)?;
         let body = &presented[kind.prefix().len()..];
-        if body.len() != RANDOM_LEN + CHECKSUM_LEN || !body.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        if body.len() != RANDOM_LEN + CHECKSUM_LEN
+            || !body.bytes().all(|b| b.is_ascii_alphanumeric())
+        {
             return Err(KeyFormatError::BadChecksum);
         }
         let (head, sum) = presented.split_at(presented.len() - CHECKSUM_LEN);
@@ -164,7 +168,12 @@ impl ApiKey {
     /// A recognisable, non-secret label: prefix, first 4 random chars and last 4.
     pub fn display_prefix(&self) -> String {
         let p = self.kind.prefix().len();
-        format!("{}{}…{}", self.kind.prefix(), &self.text[p..p + 4], &self.text[self.text.len() - 4..])
+        format!(
+            "{}{}…{}",
+            self.kind.prefix(),
+            &self.text[p..p + 4],
+            &self.text[self.text.len() - 4..]
+        )
     }
 }
 
@@ -232,7 +241,10 @@ mod tests {
     fn refuses_unknown_prefixes_and_truncation() {
         assert_eq!(ApiKey::parse("sk_live_abc"), Err(KeyFormatError::UnknownPrefix));
         let k = key(KeyKind::Secret, 9);
-        assert_eq!(ApiKey::parse(&k.expose()[..k.expose().len() - 1]), Err(KeyFormatError::BadChecksum));
+        assert_eq!(
+            ApiKey::parse(&k.expose()[..k.expose().len() - 1]),
+            Err(KeyFormatError::BadChecksum)
+        );
     }
 
     #[test]

@@ -80,10 +80,10 @@ impl Policy {
     pub fn validate(&self) -> Result<(), String> {
         self.thresholds.validate().map_err(str::to_owned)?;
         for (currency, l) in &self.amount_limits {
-            if let (Some(min), Some(max)) = (l.min_minor, l.max_minor) {
-                if min > max {
-                    return Err(format!("amount_limits.{currency}: min_minor is above max_minor"));
-                }
+            if let (Some(min), Some(max)) = (l.min_minor, l.max_minor)
+                && min > max
+            {
+                return Err(format!("amount_limits.{currency}: min_minor is above max_minor"));
             }
             if l.min_minor.is_some_and(|v| v < 0) || l.max_minor.is_some_and(|v| v < 0) {
                 return Err(format!("amount_limits.{currency}: limits must be ≥ 0"));
@@ -112,7 +112,8 @@ mod tests {
     #[test]
     fn inconsistent_limits_are_refused() {
         let mut p = Policy::default();
-        p.amount_limits.insert("MXN".into(), AmountLimits { min_minor: Some(10), max_minor: Some(5) });
+        p.amount_limits
+            .insert("MXN".into(), AmountLimits { min_minor: Some(10), max_minor: Some(5) });
         assert!(p.validate().is_err());
         let mut p = Policy::default();
         p.weights.0.insert("x".into(), 500);

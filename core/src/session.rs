@@ -20,8 +20,12 @@ pub fn generate(now_ms: i64, random: [u8; RANDOM_LEN]) -> String {
 
 /// Whether `s` has the documented form: `ps_`, 10–16 digits, `_`, 6–32 of `[a-z0-9]`.
 pub fn is_valid(s: &str) -> bool {
-    let Some(rest) = s.strip_prefix("ps_") else { return false };
-    let Some((ms, random)) = rest.split_once('_') else { return false };
+    let Some(rest) = s.strip_prefix("ps_") else {
+        return false;
+    };
+    let Some((ms, random)) = rest.split_once('_') else {
+        return false;
+    };
     (10..=16).contains(&ms.len())
         && ms.bytes().all(|b| b.is_ascii_digit())
         && (6..=32).contains(&random.len())
@@ -42,8 +46,15 @@ mod tests {
     #[test]
     fn documented_example_is_valid_and_junk_is_not() {
         assert!(is_valid("ps_1716998400000_a1b2c3d4e"));
-        for bad in ["", "ps_", "ps_123_abcdef", "ps_1716998400000_ABCDEF", "xs_1716998400000_abcdef",
-            "ps_1716998400000_abc", "ps_1716998400000abcdef"] {
+        for bad in [
+            "",
+            "ps_",
+            "ps_123_abcdef",
+            "ps_1716998400000_ABCDEF",
+            "xs_1716998400000_abcdef",
+            "ps_1716998400000_abc",
+            "ps_1716998400000abcdef",
+        ] {
             assert!(!is_valid(bad), "{bad}");
         }
     }

@@ -3,7 +3,7 @@
 //! a seed so every run measures the same work.
 
 use crate::blocklist::{FlowScope, ListType, Severity};
-use crate::wire::{AssessRequest, Behavior, Device, PaymentMethod, Address};
+use crate::wire::{Address, AssessRequest, Behavior, Device, PaymentMethod};
 
 /// A small deterministic generator (xorshift64*): no dependency, same
 /// sequence on every platform.
@@ -36,10 +36,18 @@ impl Seq {
 }
 
 const COUNTRIES: &[&str] = &[
-    "MX", "US", "BR", "CO", "AR", "CL", "PE", "UY", "ES", "NG", "RU", "CN", "IN", "GB", "DE", "FR", "VE",
-    "EC", "GT", "PA", "CR", "DO", "PY", "BO",
+    "MX", "US", "BR", "CO", "AR", "CL", "PE", "UY", "ES", "NG", "RU", "CN", "IN", "GB", "DE", "FR",
+    "VE", "EC", "GT", "PA", "CR", "DO", "PY", "BO",
 ];
-const DOMAINS: &[&str] = &["gmail.com", "hotmail.com", "yahoo.com", "outlook.com", "icloud.com", "empresa.mx", "correo.cl"];
+const DOMAINS: &[&str] = &[
+    "gmail.com",
+    "hotmail.com",
+    "yahoo.com",
+    "outlook.com",
+    "icloud.com",
+    "empresa.mx",
+    "correo.cl",
+];
 
 /// A blocklist entry as generated: list type, raw value, severity, scope.
 pub type SyntheticEntry = (ListType, String, Severity, FlowScope);
@@ -61,11 +69,17 @@ pub fn blocklist(n: usize, seed: u64) -> Vec<SyntheticEntry> {
             7..=9 => (ListType::IpAddress, ipv4(i as u32 + 0x0B00_0000)),
             10 => {
                 let len = *s.pick(&[16u8, 20, 24, 28, 32]);
-                (ListType::IpRange, format!("{}/{len}", ipv4((i as u32).wrapping_mul(2_654_435_761))))
+                (
+                    ListType::IpRange,
+                    format!("{}/{len}", ipv4((i as u32).wrapping_mul(2_654_435_761))),
+                )
             }
             11..=13 => (ListType::DeviceFingerprint, format!("fp_bad_{i:08x}")),
             14 => (ListType::CardBin, format!("{:08}", 10_000_000 + i % 89_999_999)),
-            15 => (ListType::CardHash, format!("{:064x}", (i as u128).wrapping_mul(0x9E37_79B9_7F4A_7C15))),
+            15 => (
+                ListType::CardHash,
+                format!("{:064x}", (i as u128).wrapping_mul(0x9E37_79B9_7F4A_7C15)),
+            ),
             16 | 17 => (ListType::Phone, format!("+52155{:08}", i % 100_000_000)),
             18 => (ListType::CustomerId, format!("cus_bad_{i}")),
             _ => (ListType::Email, format!("fraudster{i}@{}", s.pick(DOMAINS))),
@@ -89,22 +103,42 @@ pub fn rules(n: usize, seed: u64) -> Vec<(String, String)> {
     (0..n)
         .map(|i| {
             let amount = 10_000 * (1 + s.below(200));
-            let countries: Vec<String> = (0..20).map(|_| format!("\"{}\"", s.pick(COUNTRIES))).collect();
-            let domains: Vec<String> = (0..50).map(|k| format!("\"d{}-{k}.example\"", s.below(1000))).collect();
+            let countries: Vec<String> =
+                (0..20).map(|_| format!("\"{}\"", s.pick(COUNTRIES))).collect();
+            let domains: Vec<String> =
+                (0..50).map(|k| format!("\"d{}-{k}.example\"", s.below(1000))).collect();
             let when = match i % 10 {
                 0 => format!("amount > {amount} and billing.country in [{}]", countries.join(", ")),
                 1 => format!("email.domain in [{}]", domains.join(", ")),
-                2 => format!("velocity.email.count_1h >= {} or velocity.ip.count_10m >= {}", 3 + s.below(10), 2 + s.below(5)),
-                3 => format!("payment_method.card_country != billing.country and amount >= {amount}"),
-                4 => format!("behavior.session_duration_ms < {} and not (device.webdriver == false)", 500 + s.below(3000)),
+                2 => format!(
+                    "velocity.email.count_1h >= {} or velocity.ip.count_10m >= {}",
+                    3 + s.below(10),
+                    2 + s.below(5)
+                ),
+                3 => {
+                    format!("payment_method.card_country != billing.country and amount >= {amount}")
+                }
+                4 => format!(
+                    "behavior.session_duration_ms < {} and not (device.webdriver == false)",
+                    500 + s.below(3000)
+                ),
                 5 => format!("metadata.channel == \"ch{}\" and amount > {amount}", s.below(50)),
-                6 => format!("score >= {} and payment_method.card_brand == \"amex\"", 20 + s.below(60)),
-                7 => format!("velocity.card.sum_24h > {} or history.fraud_reports > 0", amount * 10),
+                6 => format!(
+                    "score >= {} and payment_method.card_brand == \"amex\"",
+                    20 + s.below(60)
+                ),
+                7 => {
+                    format!("velocity.card.sum_24h > {} or history.fraud_reports > 0", amount * 10)
+                }
                 8 => format!("currency == \"USD\" and amount_major > {}", 100 + s.below(10_000)),
-                _ => format!("device.ip_country in [{}] and not (billing.country == \"MX\")", countries.join(", ")),
+                _ => format!(
+                    "device.ip_country in [{}] and not (billing.country == \"MX\")",
+                    countries.join(", ")
+                ),
             };
             // One in twenty rules is written to match the typical request.
-            let when = if i % 20 == 19 { "amount >= 0 and currency == \"MXN\"".to_owned() } else { when };
+            let when =
+                if i % 20 == 19 { "amount >= 0 and currency == \"MXN\"".to_owned() } else { when };
             let then = match s.below(10) {
                 0 => "review".to_owned(),
                 1 => "challenge".to_owned(),
@@ -146,7 +180,11 @@ pub fn request(i: u64) -> AssessRequest {
             keyboard_events: Some(30 + s.below(100)),
             copy_paste_events: Some(0),
         }),
-        billing: Some(Address { country: Some("MX".into()), city: Some("CDMX".into()), postal_code: Some("06600".into()) }),
+        billing: Some(Address {
+            country: Some("MX".into()),
+            city: Some("CDMX".into()),
+            postal_code: Some("06600".into()),
+        }),
         metadata: Some([("channel".to_owned(), serde_json::json!("web"))].into_iter().collect()),
         ..Default::default()
     }

@@ -41,10 +41,7 @@ pub struct FieldError {
 impl FieldError {
     /// Attaches a field path to a normalisation error.
     pub fn new(field: impl Into<String>, invalid: Invalid) -> Self {
-        FieldError {
-            field: field.into(),
-            reason: invalid.reason.into_owned(),
-        }
+        FieldError { field: field.into(), reason: invalid.reason.into_owned() }
     }
 }
 
@@ -144,10 +141,9 @@ impl Transaction {
         let amount_unit = req.amount_unit.unwrap_or_default();
         let amount = Amount::from_wire(req.amount, amount_unit, currency)
             .map_err(|e| FieldError::new("amount", e))?;
-        let transaction_type = optional("transaction_type", &req.transaction_type, |s| {
-            snake_token(s, 32)
-        })?
-        .unwrap_or_else(|| DEFAULT_TRANSACTION_TYPE.to_owned());
+        let transaction_type =
+            optional("transaction_type", &req.transaction_type, |s| snake_token(s, 32))?
+                .unwrap_or_else(|| DEFAULT_TRANSACTION_TYPE.to_owned());
 
         let token = |max: usize| move |s: &str| clean_token(s, max);
         Ok(Transaction {
@@ -210,11 +206,7 @@ impl PaymentMethodInfo {
         Ok(PaymentMethodInfo {
             kind: optional("payment_method.type", &pm.kind, |s| lower_token(s, 32))?,
             card_bin: optional("payment_method.card_bin", &pm.card_bin, CardBin::parse)?,
-            card_last4: optional(
-                "payment_method.card_last4",
-                &pm.card_last4,
-                CardLast4::parse,
-            )?,
+            card_last4: optional("payment_method.card_last4", &pm.card_last4, CardLast4::parse)?,
             card_country: optional(
                 "payment_method.card_country",
                 &pm.card_country,
@@ -223,9 +215,7 @@ impl PaymentMethodInfo {
             card_brand: optional("payment_method.card_brand", &pm.card_brand, |s| {
                 free_text(&s.to_lowercase(), 32)
             })?,
-            bank_code: optional("payment_method.bank_code", &pm.bank_code, |s| {
-                clean_token(s, 16)
-            })?,
+            bank_code: optional("payment_method.bank_code", &pm.bank_code, |s| clean_token(s, 16))?,
             wallet_type: optional("payment_method.wallet_type", &pm.wallet_type, |s| {
                 lower_token(s, 32)
             })?,
@@ -253,9 +243,7 @@ impl DeviceInfo {
         };
         Ok(DeviceInfo {
             ip: optional("device.ip", &d.ip, IpAddress::parse)?,
-            fingerprint: optional("device.fingerprint", &d.fingerprint, |s| {
-                clean_token(s, 128)
-            })?,
+            fingerprint: optional("device.fingerprint", &d.fingerprint, |s| clean_token(s, 128))?,
             user_agent: optional("device.user_agent", &d.user_agent, |s| free_text(s, 512))?,
             timezone: optional("device.timezone", &d.timezone, |s| clean_token(s, 64))?,
             webdriver: d.webdriver,
@@ -320,13 +308,8 @@ fn lower_token(s: &str, max: usize) -> Result<String, Invalid> {
 /// A lower-case `[a-z0-9_]` identifier, e.g. `transaction_type`.
 fn snake_token(s: &str, max: usize) -> Result<String, Invalid> {
     let t = lower_token(s, max)?;
-    if !t
-        .bytes()
-        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
-    {
-        return Err(Invalid::new(
-            "may contain only letters, digits and underscores",
-        ));
+    if !t.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') {
+        return Err(Invalid::new("may contain only letters, digits and underscores"));
     }
     Ok(t)
 }
@@ -347,9 +330,7 @@ fn clean_metadata(raw: Option<&Metadata>) -> Result<Metadata, Invalid> {
         return Ok(Metadata::new());
     };
     if raw.len() > MAX_METADATA_KEYS {
-        return Err(Invalid::new(format!(
-            "must have at most {MAX_METADATA_KEYS} keys"
-        )));
+        return Err(Invalid::new(format!("must have at most {MAX_METADATA_KEYS} keys")));
     }
     for key in raw.keys() {
         // Keys are named in rules as `metadata.<key>`, so they must be
@@ -464,14 +445,8 @@ mod tests {
         assert_eq!(t.order_id.as_deref(), Some("ORD-123"));
         assert_eq!(t.session_id.as_deref(), Some("ps_1716998400000_a1b2c3d4e"));
         assert_eq!(t.payment_method.kind.as_deref(), Some("card"));
-        assert_eq!(
-            t.payment_method.card_bin.as_ref().unwrap().as_str(),
-            "411111"
-        );
-        assert_eq!(
-            t.payment_method.card_last4.as_ref().unwrap().as_str(),
-            "4242"
-        );
+        assert_eq!(t.payment_method.card_bin.as_ref().unwrap().as_str(), "411111");
+        assert_eq!(t.payment_method.card_last4.as_ref().unwrap().as_str(), "4242");
         assert_eq!(t.payment_method.card_country.unwrap().as_str(), "MX");
         assert_eq!(t.payment_method.bank_code.as_deref(), Some("012"));
         assert_eq!(t.payment_method.wallet_type.as_deref(), Some("apple_pay"));
@@ -518,19 +493,11 @@ mod tests {
         assert_eq!(t.email.unwrap().as_str(), "customer@example.com");
         assert_eq!(t.transaction_type, "refund");
         assert_eq!(t.payment_method.kind.as_deref(), Some("card"));
-        assert_eq!(
-            t.payment_method.card_brand.as_deref(),
-            Some("american express")
-        );
+        assert_eq!(t.payment_method.card_brand.as_deref(), Some("american express"));
         assert_eq!(t.device.ip.unwrap().to_string(), "201.150.10.22");
         assert_eq!(t.billing.country.unwrap().as_str(), "MX");
         assert_eq!(
-            (
-                t.phone,
-                t.order_id,
-                t.device.fingerprint,
-                t.shipping.country
-            ),
+            (t.phone, t.order_id, t.device.fingerprint, t.shipping.country),
             (None, None, None, None)
         );
     }
@@ -579,11 +546,7 @@ mod tests {
 
     #[test]
     fn full_card_number_in_card_bin_is_refused_without_echo() {
-        for pan in [
-            "4111111111111111",
-            "4111 1111 1111 1111",
-            "5555-5555-5555-4444",
-        ] {
+        for pan in ["4111111111111111", "4111 1111 1111 1111", "5555-5555-5555-4444"] {
             let err =
                 Transaction::from_wire(&with("payment_method.card_bin", json!(pan))).unwrap_err();
             assert_eq!(err.field, "payment_method.card_bin");
@@ -632,10 +595,7 @@ mod tests {
         v["device"]["user_agent"] = json!("Mozilla/5.0 4111111111111111");
         v["billing"]["postal_code"] = json!("4111111111111111");
         let t = Transaction::from_wire(&req(v)).unwrap();
-        assert_eq!(
-            t.device.user_agent.as_deref(),
-            Some("Mozilla/5.0 411111******1111")
-        );
+        assert_eq!(t.device.user_agent.as_deref(), Some("Mozilla/5.0 411111******1111"));
         assert_eq!(t.billing.postal_code.as_deref(), Some("411111******1111"));
     }
 
@@ -765,29 +725,15 @@ mod tests {
                             bank_code,
                             wallet_type,
                         }),
-                        device: Some(Device {
-                            ip,
-                            fingerprint,
-                            user_agent,
-                            timezone,
-                            webdriver,
-                        }),
+                        device: Some(Device { ip, fingerprint, user_agent, timezone, webdriver }),
                         behavior: Some(Behavior {
                             session_duration_ms: b[0],
                             mouse_movements: b[1],
                             keyboard_events: b[2],
                             copy_paste_events: b[3],
                         }),
-                        billing: Some(Address {
-                            country: bc,
-                            city: bcity,
-                            postal_code: bpost,
-                        }),
-                        shipping: Some(Address {
-                            country: sc,
-                            city: scity,
-                            postal_code: spost,
-                        }),
+                        billing: Some(Address { country: bc, city: bcity, postal_code: bpost }),
+                        shipping: Some(Address { country: sc, city: scity, postal_code: spost }),
                         metadata,
                     }
                 },
@@ -800,10 +746,7 @@ mod tests {
             // Mostly valid amounts, so validation gets past them to the
             // string fields.
             prop_oneof![1 => any::<f64>(), 4 => (0..1_000_000u32).prop_map(f64::from)],
-            prop::option::of(prop_oneof![
-                Just(AmountUnit::Minor),
-                Just(AmountUnit::Major)
-            ]),
+            prop::option::of(prop_oneof![Just(AmountUnit::Minor), Just(AmountUnit::Major)]),
             prop_oneof![
                 1 => any::<String>(),
                 4 => Just("MXN".to_owned()),
@@ -821,24 +764,9 @@ mod tests {
                 s(),
                 s(),
             ],
-            [
-                s(),
-                field("[0-9 -]{4,20}"),
-                field("[0-9]{3,5}"),
-                field("[a-zA-Z]{2}"),
-                s(),
-                s(),
-                s(),
-            ],
+            [s(), field("[0-9 -]{4,20}"), field("[0-9]{3,5}"), field("[a-zA-Z]{2}"), s(), s(), s()],
             [field("[0-9.:a-f]{2,40}"), s(), s(), s()],
-            [
-                field("[a-zA-Z]{2}"),
-                s(),
-                s(),
-                field("[a-zA-Z]{2}"),
-                s(),
-                s(),
-            ],
+            [field("[a-zA-Z]{2}"), s(), s(), field("[a-zA-Z]{2}"), s(), s()],
             metadata("(.{0,70})|4111111111111111", "(.{0,30})|[0-9 -]{10,25}"),
         )
     }
@@ -851,15 +779,8 @@ mod tests {
                 (0..=1_000_000_000_000_000i64).prop_map(|m| m as f64 / 100.0),
                 (0..=1_000_000_000_000_000i64).prop_map(|m| m as f64 / 1000.0),
             ],
-            prop::option::of(prop_oneof![
-                Just(AmountUnit::Minor),
-                Just(AmountUnit::Major)
-            ]),
-            prop_oneof![
-                Just("MXN".to_owned()),
-                Just(" jpy ".to_owned()),
-                Just("Kwd".to_owned())
-            ],
+            prop::option::of(prop_oneof![Just(AmountUnit::Minor), Just(AmountUnit::Major)]),
+            prop_oneof![Just("MXN".to_owned()), Just(" jpy ".to_owned()), Just("Kwd".to_owned())],
             [
                 valid("[A-Za-z0-9_]{1,32}"),
                 valid(
@@ -897,10 +818,7 @@ mod tests {
                 valid("[A-Za-zÀ-ÿ .]{0,30}[a-z]"),
                 valid("[0-9A-Z -]{0,9}[0-9]"),
             ],
-            metadata(
-                "[a-z_]{1,10}|4111111111111111",
-                "[ -~]{0,30}|[0-9 -]{10,25}",
-            ),
+            metadata("[a-z_]{1,10}|4111111111111111", "[ -~]{0,30}|[0-9 -]{10,25}"),
         )
     }
 
@@ -937,34 +855,22 @@ mod tests {
             18 => ("device.fingerprint", &mut dev.fingerprint),
             19 => ("device.user_agent", &mut dev.user_agent),
             20 => ("device.timezone", &mut dev.timezone),
-            21 => (
-                "billing.country",
-                &mut r.billing.get_or_insert_with(Address::default).country,
-            ),
-            22 => (
-                "billing.city",
-                &mut r.billing.get_or_insert_with(Address::default).city,
-            ),
+            21 => ("billing.country", &mut r.billing.get_or_insert_with(Address::default).country),
+            22 => ("billing.city", &mut r.billing.get_or_insert_with(Address::default).city),
             23 => (
                 "billing.postal_code",
                 &mut r.billing.get_or_insert_with(Address::default).postal_code,
             ),
-            24 => (
-                "shipping.country",
-                &mut r.shipping.get_or_insert_with(Address::default).country,
-            ),
-            25 => (
-                "shipping.city",
-                &mut r.shipping.get_or_insert_with(Address::default).city,
-            ),
+            24 => {
+                ("shipping.country", &mut r.shipping.get_or_insert_with(Address::default).country)
+            }
+            25 => ("shipping.city", &mut r.shipping.get_or_insert_with(Address::default).city),
             26 => (
                 "shipping.postal_code",
                 &mut r.shipping.get_or_insert_with(Address::default).postal_code,
             ),
             _ => {
-                r.metadata
-                    .get_or_insert_with(Metadata::new)
-                    .insert(v, Value::from(1));
+                r.metadata.get_or_insert_with(Metadata::new).insert(v, Value::from(1));
                 return "metadata";
             }
         };

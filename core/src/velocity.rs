@@ -272,7 +272,7 @@ impl VelocityStore for MemoryVelocity {
         }
         self.observations += 1;
         // Amortised cleanup: payers seen once would otherwise stay forever.
-        if self.observations % 65_536 == 0 {
+        if self.observations.is_multiple_of(65_536) {
             self.sweep(obs.at_ms);
         }
         snapshot
@@ -354,10 +354,10 @@ mod tests {
         v.observe(&o2);
         v.withdraw(&o2);
         let s = v.observe(&obs(3, 30, 1));
-        assert_eq!(s.get(Dimension::Email).unwrap().get(Window::OneHour), WindowStats {
-            count: 1,
-            sum_minor: 5
-        });
+        assert_eq!(
+            s.get(Dimension::Email).unwrap().get(Window::OneHour),
+            WindowStats { count: 1, sum_minor: 5 }
+        );
     }
 
     #[test]

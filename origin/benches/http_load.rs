@@ -38,7 +38,12 @@ use hdrhistogram::Histogram;
 use http_body_util::{BodyExt, Full};
 use hyper::{Request, client::conn::http1};
 use hyper_util::rt::TokioIo;
-use poem::{EndpointExt, Route, handler, listener::{Acceptor, Listener, TcpListener}, post, web::Json};
+use poem::{
+    EndpointExt, Route, handler,
+    listener::{Acceptor, Listener, TcpListener},
+    post,
+    web::Json,
+};
 
 struct Args {
     seconds: u64,
@@ -67,7 +72,7 @@ fn args() -> Args {
 
 /// The reference: parse the same JSON into the same type, echo it back.
 #[handler]
-fn echo(Json(body): Json<AssessRequest>) -> Json<AssessRequest> {
+fn echo_route(Json(body): Json<AssessRequest>) -> Json<AssessRequest> {
     Json(body)
 }
 
@@ -84,7 +89,12 @@ async fn setup(a: &Args) -> Target {
     let store = server::open_store(&config.database_url).await.unwrap();
     let creds = bootstrap::create_organization(
         store.as_ref(),
-        NewOrganization { name: "Bench".into(), segment: Segment::Comercio, admin_email: None, rate_limit_per_minute: i64::from(u32::MAX) },
+        NewOrganization {
+            name: "Bench".into(),
+            segment: Segment::Comercio,
+            admin_email: None,
+            rate_limit_per_minute: i64::from(u32::MAX),
+        },
     )
     .await
     .unwrap();
@@ -132,13 +142,16 @@ async fn setup(a: &Args) -> Target {
         let o = state.org(&org).unwrap();
         let loaded_entries = o.blocklist.read().unwrap().len();
         let loaded_rules = o.settings.read().unwrap().rules.len();
-        eprintln!("loaded {loaded_entries} blocklist entries and {loaded_rules} rules in {:.1?}", t.elapsed());
+        eprintln!(
+            "loaded {loaded_entries} blocklist entries and {loaded_rules} rules in {:.1?}",
+            t.elapsed()
+        );
     }
 
     let acceptor = TcpListener::bind("127.0.0.1:0").into_acceptor().await.unwrap();
     let addr = *acceptor.local_addr()[0].as_socket_addr().unwrap();
     let app = Route::new()
-        .at("/bench/echo", post(echo))
+        .at("/bench/echo", post(echo_route))
         .nest("/", api::app(state, config.max_body_bytes))
         .boxed();
     tokio::spawn(poem::Server::new_with_acceptor(acceptor).run(app));
@@ -191,7 +204,8 @@ async fn saturate(load: &Load, connections: usize, secs: u64) -> (f64, u64) {
     let seq = Arc::new(AtomicU64::new(0));
     let mut tasks = Vec::new();
     for _ in 0..connections {
-        let (load, done, errors, stop, seq) = (load.clone(), done.clone(), errors.clone(), stop.clone(), seq.clone());
+        let (load, done, errors, stop, seq) =
+            (load.clone(), done.clone(), errors.clone(), stop.clone(), seq.clone());
         tasks.push(tokio::spawn(async move {
             let mut sender = connect(load.addr).await;
             while !stop.load(Ordering::Relaxed) {
@@ -220,7 +234,12 @@ async fn saturate(load: &Load, connections: usize, secs: u64) -> (f64, u64) {
 
 /// Open loop at `rate` requests/s spread over `connections`; latency from
 /// each request's scheduled time.
-async fn fixed_rate(load: &Load, connections: usize, rate: f64, secs: u64) -> (Histogram<u64>, u64) {
+async fn fixed_rate(
+    load: &Load,
+    connections: usize,
+    rate: f64,
+    secs: u64,
+) -> (Histogram<u64>, u64) {
     let per_conn_interval = Duration::from_secs_f64(connections as f64 / rate);
     let mut tasks = Vec::new();
     let start = Instant::now() + Duration::from_millis(200);
@@ -263,14 +282,24 @@ fn ms(h: &Histogram<u64>, q: f64) -> f64 {
 
 fn main() {
     let a = args();
-    let server_rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let server_rt =
+        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let target = server_rt.block_on(setup(&a));
-    let client_rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let client_rt =
+        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
 
-    let bodies: Arc<Vec<Bytes>> =
-        Arc::new((0..20_000).map(|i| Bytes::from(serde_json::to_vec(&synthetic::request(i)).unwrap())).collect());
+    let bodies: Arc<Vec<Bytes>> = Arc::new(
+        (0..20_000)
+            .map(|i| Bytes::from(serde_json::to_vec(&synthetic::request(i)).unwrap()))
+            .collect(),
+    );
     let key: Arc<str> = target.key.into();
-    let assess = Load { addr: target.addr, path: "/api/v1/assess", key: key.clone(), bodies: bodies.clone() };
+    let assess = Load {
+        addr: target.addr,
+        path: "/api/v1/assess",
+        key: key.clone(),
+        bodies: bodies.clone(),
+    };
     let echo = Load { addr: target.addr, path: "/bench/echo", key, bodies };
 
     client_rt.block_on(async {

@@ -59,16 +59,19 @@ pub async fn payin(
         KeyKind::Secret => false,
     };
     if !keys::grants(&key.permissions, keys::PERM_ASSESS) {
-        return Err(ApiError::new(ErrorCode::Forbidden, "This API key lacks the `assess` permission."));
+        return Err(ApiError::new(
+            ErrorCode::Forbidden,
+            "This API key lacks the `assess` permission.",
+        ));
     }
     let tx = Transaction::from_wire(&req).map_err(|e| ApiError::field(&e.field, e.to_string()))?;
-    if let Some(id) = &tx.session_id {
-        if !session::is_valid(id) {
-            return Err(ApiError::field(
-                "session_id",
-                "session_id must be an id issued by the browser SDK (ps_<milliseconds>_<random>)",
-            ));
-        }
+    if let Some(id) = &tx.session_id
+        && !session::is_valid(id)
+    {
+        return Err(ApiError::field(
+            "session_id",
+            "session_id must be an id issued by the browser SDK (ps_<milliseconds>_<random>)",
+        ));
     }
     let idem_key = idempotency_key(header_key, &tx)?;
     let request_hash = request_hash(&tx);
@@ -92,7 +95,16 @@ pub async fn payin(
             }
             Begin::Fresh => {
                 let claim = Claim { state, org: &key.organization_id, key: &idem, stored: None };
-                return decide_and_record(state, key, &tx, request_hash, Some(claim), false, started).await;
+                return decide_and_record(
+                    state,
+                    key,
+                    &tx,
+                    request_hash,
+                    Some(claim),
+                    false,
+                    started,
+                )
+                .await;
             }
         }
     }
@@ -126,8 +138,9 @@ fn replay(stored: Stored, request_hash: &str) -> Result<Answer, ApiError> {
 /// `idempotency_key`, else a stable `order_id` + `payment_id` pair.
 fn idempotency_key(header: Option<String>, tx: &Transaction) -> Result<Option<String>, ApiError> {
     if let Some(h) = header {
-        let clean = text::clean_token(&h, 255)
-            .map_err(|e| ApiError::field("Idempotency-Key", format!("Idempotency-Key header: {e}")))?;
+        let clean = text::clean_token(&h, 255).map_err(|e| {
+            ApiError::field("Idempotency-Key", format!("Idempotency-Key header: {e}"))
+        })?;
         return Ok(Some(clean));
     }
     if let Some(k) = &tx.idempotency_key {
@@ -156,12 +169,13 @@ async fn decide_and_record(
     precheck: bool,
     started: Instant,
 ) -> Result<Answer, ApiError> {
-    let org = state
-        .org(&key.organization_id)
-        .ok_or_else(|| ApiError::internal(&format!("organisation {} not loaded", key.organization_id)))?;
+    let org = state.org(&key.organization_id).ok_or_else(|| {
+        ApiError::internal(&format!("organisation {} not loaded", key.organization_id))
+    })?;
     let now = now_ms();
     let ip_text = tx.device.ip.as_ref().map(|ip| ip.to_string());
-    let payer = engine::payer_keys(&state.digest_key, &org.id, &PayerIdentity::of(tx, ip_text.as_deref()));
+    let payer =
+        engine::payer_keys(&state.digest_key, &org.id, &PayerIdentity::of(tx, ip_text.as_deref()));
 
     // Velocity: a pre-check peeks, an authoritative assess counts itself.
     let observation = Observation {
@@ -176,17 +190,26 @@ async fn decide_and_record(
         let mut v = state.velocity.lock().expect("velocity lock");
         if precheck { v.peek(&observation) } else { v.observe(&observation) }
     };
-    let history: HistoryView = state.history.lock().expect("history lock").view(&payer, engine::primary_key(&payer));
+    let history: HistoryView =
+        state.history.lock().expect("history lock").view(&payer, engine::primary_key(&payer));
 
     let settings = org.settings.read().expect("settings lock").clone();
     let assessment = {
         let blocklist = org.blocklist.read().expect("blocklist lock");
-        let config = OrgConfig { policy: &settings.policy, blocklist: &blocklist, rules: &settings.rules };
-        let ctx = Context { flow: Flow::Payin, ip_country: None, velocity: &velocity, history: &history, now_ms: now };
+        let config =
+            OrgConfig { policy: &settings.policy, blocklist: &blocklist, rules: &settings.rules };
+        let ctx = Context {
+            flow: Flow::Payin,
+            ip_country: None,
+            velocity: &velocity,
+            history: &history,
+            now_ms: now,
+        };
         engine::assess(&config, tx, &ctx)
     };
 
-    let session_id = tx.session_id.clone().unwrap_or_else(|| session::generate(now, rand::random()));
+    let session_id =
+        tx.session_id.clone().unwrap_or_else(|| session::generate(now, rand::random()));
     let transaction_id = format!("txn_{}", uuid::Uuid::new_v4().simple());
     let response = AssessResponse {
         decision: assessment.decision,
@@ -203,7 +226,10 @@ async fn decide_and_record(
         transaction_id: transaction_id.clone(),
         order_id: tx.order_id.clone(),
         payment_id: tx.payment_id.clone(),
-        idempotency_key: claim.as_ref().map(|c| c.key.to_owned()).or_else(|| tx.idempotency_key.clone()),
+        idempotency_key: claim
+            .as_ref()
+            .map(|c| c.key.to_owned())
+            .or_else(|| tx.idempotency_key.clone()),
         submerchant_id: tx.submerchant_id.clone(),
     };
     let body: Bytes = serde_json::to_vec(&response).expect("response serialises").into();
@@ -246,7 +272,12 @@ async fn decide_and_record(
     };
     match state.writer.write(row).await {
         Ok(InsertOutcome::Inserted) => {
-            state.history.lock().expect("history lock").record(&payer, tx.amount.minor(), assessment.decision, now);
+            state.history.lock().expect("history lock").record(
+                &payer,
+                tx.amount.minor(),
+                assessment.decision,
+                now,
+            );
             if let Some(c) = claim.as_mut() {
                 c.stored = Some(Stored { request_hash, response: body.clone() });
             }
@@ -257,10 +288,12 @@ async fn decide_and_record(
             // evaluation must not count, and the stored answer wins.
             withdraw(state);
             let c = claim.as_ref().expect("conflicts need a key");
-            let stored = state.store.idempotent_replay(c.org, c.key).await?.ok_or_else(|| {
-                ApiError::internal(&"idempotency conflict without a stored row")
-            })?;
-            let stored = Stored { request_hash: stored.request_hash, response: stored.response.into() };
+            let stored =
+                state.store.idempotent_replay(c.org, c.key).await?.ok_or_else(|| {
+                    ApiError::internal(&"idempotency conflict without a stored row")
+                })?;
+            let stored =
+                Stored { request_hash: stored.request_hash, response: stored.response.into() };
             if let Some(c) = claim.as_mut() {
                 c.stored = Some(stored.clone());
             }

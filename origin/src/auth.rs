@@ -10,7 +10,11 @@ use clausum_core::{keys::ApiKey, wire::ErrorCode};
 use poem::Request;
 use poem_openapi::{SecurityScheme, auth::Bearer};
 
-use crate::{error::ApiError, state::{AppState, KeyInfo}, time::now_ms};
+use crate::{
+    error::ApiError,
+    state::{AppState, KeyInfo},
+    time::now_ms,
+};
 
 /// An API key (`clm_sk_…`, `clm_pub_…` or `clm_wh_…`) in `Authorization: Bearer`.
 #[derive(SecurityScheme)]
@@ -21,9 +25,9 @@ async fn check_partner_key(req: &Request, bearer: Bearer) -> poem::Result<Arc<Ke
     let state = req.data::<Arc<AppState>>().expect("state is installed");
     let key = ApiKey::parse(bearer.token.trim())
         .map_err(|e| ApiError::new(ErrorCode::Unauthorized, e.to_string()))?;
-    let info = state
-        .key(&key.hash())
-        .ok_or_else(|| ApiError::new(ErrorCode::Unauthorized, "Unknown, revoked or expired API key."))?;
+    let info = state.key(&key.hash()).ok_or_else(|| {
+        ApiError::new(ErrorCode::Unauthorized, "Unknown, revoked or expired API key.")
+    })?;
     if info.expires_at.is_some_and(|t| t <= now_ms()) {
         return Err(ApiError::new(ErrorCode::Unauthorized, "This API key has expired.").into());
     }

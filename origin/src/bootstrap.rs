@@ -76,7 +76,12 @@ fn slug(name: &str) -> String {
 }
 
 /// A new key of `kind` for `org_id`: the row to store and the text to show once.
-pub fn new_key(org_id: &str, kind: KeyKind, rate_limit_per_minute: i64, now: i64) -> (ApiKeyRow, ApiKey) {
+pub fn new_key(
+    org_id: &str,
+    kind: KeyKind,
+    rate_limit_per_minute: i64,
+    now: i64,
+) -> (ApiKeyRow, ApiKey) {
     let mut random = [0u8; RANDOM_BYTES];
     OsRng.fill_bytes(&mut random);
     let key = ApiKey::generate(kind, random);
@@ -100,7 +105,10 @@ pub fn new_key(org_id: &str, kind: KeyKind, rate_limit_per_minute: i64, now: i64
 
 /// Creates an organisation, its admin user and one key of each type, in
 /// one transaction.
-pub async fn create_organization(store: &dyn Store, new: NewOrganization) -> StoreResult<Credentials> {
+pub async fn create_organization(
+    store: &dyn Store,
+    new: NewOrganization,
+) -> StoreResult<Credentials> {
     let now = now_ms();
     let org_id = format!("org_{}", uuid::Uuid::new_v4().simple());
     let policy = Policy { segment: new.segment, ..Policy::default() };

@@ -130,7 +130,10 @@ impl ApiError {
     /// A generic 500; the cause is logged, not sent.
     pub fn internal(cause: &dyn std::fmt::Display) -> Self {
         tracing::error!(error = %cause, "internal error");
-        ApiError::new(ErrorCode::InternalError, "Internal error. Nothing was changed; it is safe to retry.")
+        ApiError::new(
+            ErrorCode::InternalError,
+            "Internal error. Nothing was changed; it is safe to retry.",
+        )
     }
 
     /// The database could not be reached or failed: 503, retry shortly.
@@ -149,7 +152,9 @@ impl ApiError {
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::Duplicate(_) => ApiError::new(ErrorCode::Duplicate, "The resource already exists."),
+            StoreError::Duplicate(_) => {
+                ApiError::new(ErrorCode::Duplicate, "The resource already exists.")
+            }
             StoreError::Database(ref db) if is_unavailable(db) => ApiError::unavailable(&e),
             other => ApiError::internal(&other),
         }
@@ -157,7 +162,13 @@ impl From<StoreError> for ApiError {
 }
 
 fn is_unavailable(e: &sqlx::Error) -> bool {
-    matches!(e, sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed | sqlx::Error::WorkerCrashed)
+    matches!(
+        e,
+        sqlx::Error::PoolTimedOut
+            | sqlx::Error::Io(_)
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed
+    )
 }
 
 /// Serialises an error body with a status.
@@ -194,12 +205,16 @@ fn framework_error(err: poem::Error) -> Response {
 fn by_status(status: StatusCode, detail: Option<String>) -> Response {
     let (code, message) = match status {
         StatusCode::NOT_FOUND => (ErrorCode::NotFound, "No such route.".to_owned()),
-        StatusCode::METHOD_NOT_ALLOWED => (ErrorCode::MethodNotAllowed, "Method not allowed on this route.".to_owned()),
+        StatusCode::METHOD_NOT_ALLOWED => {
+            (ErrorCode::MethodNotAllowed, "Method not allowed on this route.".to_owned())
+        }
         StatusCode::UNAUTHORIZED => (
             ErrorCode::Unauthorized,
             "Missing or malformed credentials: send `Authorization: Bearer <key>`.".to_owned(),
         ),
-        StatusCode::PAYLOAD_TOO_LARGE => (ErrorCode::PayloadTooLarge, "Request body too large.".to_owned()),
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            (ErrorCode::PayloadTooLarge, "Request body too large.".to_owned())
+        }
         StatusCode::UNSUPPORTED_MEDIA_TYPE => (
             ErrorCode::UnsupportedMediaType,
             "Send the body as JSON with `Content-Type: application/json`.".to_owned(),
@@ -207,7 +222,10 @@ fn by_status(status: StatusCode, detail: Option<String>) -> Response {
         s if s.is_client_error() => {
             (ErrorCode::ValidationError, detail.unwrap_or_else(|| "Invalid request.".to_owned()))
         }
-        _ => (ErrorCode::InternalError, "Internal error. Nothing was changed; it is safe to retry.".to_owned()),
+        _ => (
+            ErrorCode::InternalError,
+            "Internal error. Nothing was changed; it is safe to retry.".to_owned(),
+        ),
     };
     let status = StatusCode::from_u16(code.status()).unwrap_or(status);
     json_error(status, &ErrorBody::new(code, message))

@@ -61,12 +61,16 @@ fn parse_segment(s: &str) -> Result<Segment, String> {
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("CLAUSUM_LOG").unwrap_or_else(|_| "info".into()),
+            tracing_subscriber::EnvFilter::try_from_env("CLAUSUM_LOG")
+                .unwrap_or_else(|_| "info".into()),
         )
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    match cli.command.unwrap_or_else(|| Command::Serve(ServeDefaults::parse_from(["clausum-origin"]).config)) {
+    match cli
+        .command
+        .unwrap_or_else(|| Command::Serve(ServeDefaults::parse_from(["clausum-origin"]).config))
+    {
         Command::Openapi => print!("{}", api::spec_json()),
         Command::Init { org, segment, admin_email, rate_limit_per_minute, json, database_url } => {
             let store = server::open_store(&database_url).await?;
@@ -94,7 +98,9 @@ async fn main() -> anyhow::Result<()> {
                     },
                 )
                 .await?;
-                eprintln!("First start: created a sandbox organisation. These secrets are shown only once:\n");
+                eprintln!(
+                    "First start: created a sandbox organisation. These secrets are shown only once:\n"
+                );
                 print_credentials(&creds);
             }
             let state = server::load_state(store, &config).await?;

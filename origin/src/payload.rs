@@ -111,7 +111,9 @@ impl<T: DeserializeOwned + Type + Send> ParsePayload for JsonBody<T> {
             _ => ApiError::new(ErrorCode::ValidationError, "Could not read the request body."),
         })?;
         if raw.is_empty() {
-            return Err(ApiError::new(ErrorCode::ValidationError, "A JSON body is required.").into());
+            return Err(
+                ApiError::new(ErrorCode::ValidationError, "A JSON body is required.").into()
+            );
         }
         let de = &mut serde_json::Deserializer::from_slice(&raw);
         let value: T = serde_path_to_error::deserialize(de).map_err(parse_error)?;
@@ -131,7 +133,10 @@ impl<'a, T: DeserializeOwned + Type + Send> ApiExtractor<'a> for JsonBody<T> {
     fn request_meta() -> Option<MetaRequest> {
         Some(MetaRequest {
             description: None,
-            content: vec![MetaMediaType { content_type: Self::CONTENT_TYPE, schema: Self::schema_ref() }],
+            content: vec![MetaMediaType {
+                content_type: Self::CONTENT_TYPE,
+                schema: Self::schema_ref(),
+            }],
             required: true,
         })
     }
@@ -203,7 +208,10 @@ impl<T: Type + Send> ApiResponse for JsonBytes<T> {
                 description: "",
                 status: Some(200),
                 status_range: None,
-                content: vec![MetaMediaType { content_type: Self::CONTENT_TYPE, schema: Self::schema_ref() }],
+                content: vec![MetaMediaType {
+                    content_type: Self::CONTENT_TYPE,
+                    schema: Self::schema_ref(),
+                }],
                 headers: vec![],
             }],
         }

@@ -20,13 +20,14 @@ use crate::{
 
 /// Opens the backend named by the URL's scheme and applies its migrations.
 pub async fn open_store(url: &str) -> anyhow::Result<Arc<dyn Store>> {
-    let store: Arc<dyn Store> = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Arc::new(PgStore::connect(url).await.context("connecting to PostgreSQL")?)
-    } else if url.starts_with("sqlite:") {
-        Arc::new(SqliteStore::connect(url).await.context("opening SQLite")?)
-    } else {
-        anyhow::bail!("CLAUSUM_DATABASE_URL must start with sqlite: or postgres://");
-    };
+    let store: Arc<dyn Store> =
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Arc::new(PgStore::connect(url).await.context("connecting to PostgreSQL")?)
+        } else if url.starts_with("sqlite:") {
+            Arc::new(SqliteStore::connect(url).await.context("opening SQLite")?)
+        } else {
+            anyhow::bail!("CLAUSUM_DATABASE_URL must start with sqlite: or postgres://");
+        };
     store.migrate().await.context("applying migrations")?;
     Ok(store)
 }
@@ -69,7 +70,10 @@ pub async fn load_state(store: Arc<dyn Store>, config: &Config) -> anyhow::Resul
 
 /// Binds `config.listen` and serves in the background.
 pub async fn start(config: &Config, state: Arc<AppState>) -> anyhow::Result<Running> {
-    let acceptor = TcpListener::bind(config.listen).into_acceptor().await.context("binding the listen address")?;
+    let acceptor = TcpListener::bind(config.listen)
+        .into_acceptor()
+        .await
+        .context("binding the listen address")?;
     let addr = acceptor
         .local_addr()
         .first()
@@ -82,7 +86,10 @@ pub async fn start(config: &Config, state: Arc<AppState>) -> anyhow::Result<Runn
 
 /// Serves until Ctrl-C / SIGTERM, then finishes in-flight requests.
 pub async fn serve_forever(config: &Config, state: Arc<AppState>) -> anyhow::Result<()> {
-    let acceptor = TcpListener::bind(config.listen).into_acceptor().await.context("binding the listen address")?;
+    let acceptor = TcpListener::bind(config.listen)
+        .into_acceptor()
+        .await
+        .context("binding the listen address")?;
     let app = api::app(state, config.max_body_bytes);
     Server::new_with_acceptor(acceptor)
         .run_with_graceful_shutdown(app, shutdown_signal(), Some(Duration::from_secs(10)))
@@ -94,7 +101,8 @@ async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("SIGTERM handler");
         tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
     }
     #[cfg(not(unix))]

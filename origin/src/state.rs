@@ -19,13 +19,15 @@ use clausum_core::{
     policy::Policy,
     rules::{Rule, RuleSet},
     scoring::Decision,
-    velocity::{MemoryVelocity, Observation, VelocityStore, HORIZON_MS},
+    velocity::{HORIZON_MS, MemoryVelocity, Observation, VelocityStore},
 };
 
 use crate::{
     idempotency::Idempotency,
     limiter::RateLimiter,
-    store::{ApiKeyRow, BlocklistRow, Store, StoreError, StoreResult, TransactionRow, writer::Writer},
+    store::{
+        ApiKeyRow, BlocklistRow, Store, StoreError, StoreResult, TransactionRow, writer::Writer,
+    },
     time::now_ms,
 };
 
@@ -121,7 +123,11 @@ impl std::fmt::Debug for AppState {
 
 impl AppState {
     /// Loads everything from the database.
-    pub async fn load(store: Arc<dyn Store>, digest_key: DigestKey, assess_timeout: std::time::Duration) -> StoreResult<Arc<Self>> {
+    pub async fn load(
+        store: Arc<dyn Store>,
+        digest_key: DigestKey,
+        assess_timeout: std::time::Duration,
+    ) -> StoreResult<Arc<Self>> {
         let state = Arc::new(AppState {
             writer: Writer::spawn(store.clone()),
             store,
@@ -166,7 +172,8 @@ impl AppState {
 
     /// (Re)loads one organisation: policy, rules and blocklist.
     pub async fn reload_org(&self, org_id: &str) -> StoreResult<()> {
-        let Some(row) = self.store.organizations().await?.into_iter().find(|o| o.id == org_id) else {
+        let Some(row) = self.store.organizations().await?.into_iter().find(|o| o.id == org_id)
+        else {
             return Ok(());
         };
         let mut policy: Policy = serde_json::from_str(&row.policy)
@@ -196,7 +203,9 @@ impl AppState {
                 Ok(rule) => compiled.push((r.name, rule)),
                 // Rules are validated when saved; one that no longer compiles
                 // (after a language change) is skipped loudly, not fatally.
-                Err(e) => tracing::warn!(org = org_id, rule = %r.name, error = %e, "skipping rule that does not compile"),
+                Err(e) => {
+                    tracing::warn!(org = org_id, rule = %r.name, error = %e, "skipping rule that does not compile")
+                }
             }
         }
         Ok(RuleSet::new(compiled))
@@ -249,7 +258,10 @@ fn insert_row(index: &mut BlocklistIndex, row: &BlocklistRow) {
         tracing::warn!(entry = %row.id, "skipping blocklist entry with unknown enumerations");
         return;
     };
-    index.insert(&row.value, EntryMeta { list_type, severity, flow_scope, expires_at_ms: row.expires_at });
+    index.insert(
+        &row.value,
+        EntryMeta { list_type, severity, flow_scope, expires_at_ms: row.expires_at },
+    );
 }
 
 /// The payer identity of a stored transaction (its values are stored normalised).

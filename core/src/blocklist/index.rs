@@ -99,7 +99,9 @@ impl BlocklistIndex {
     pub fn insert(&mut self, normalized: &str, meta: EntryMeta) {
         let slot = match meta.list_type {
             ListType::IpRange => {
-                let Ok(range) = IpRange::parse(normalized) else { return };
+                let Ok(range) = IpRange::parse(normalized) else {
+                    return;
+                };
                 let k = (range.is_ipv4(), range.prefix_len(), range.network_bits());
                 if !self.ranges.contains_key(&k) {
                     *self.prefixes.entry((k.0, k.1)).or_insert(0) += 1;
@@ -124,9 +126,13 @@ impl BlocklistIndex {
     /// Removes the entry `(list_type, value, scope)`; returns whether it was there.
     pub fn remove(&mut self, list_type: ListType, normalized: &str, scope: FlowScope) -> bool {
         if list_type == ListType::IpRange {
-            let Ok(range) = IpRange::parse(normalized) else { return false };
+            let Ok(range) = IpRange::parse(normalized) else {
+                return false;
+            };
             let k = (range.is_ipv4(), range.prefix_len(), range.network_bits());
-            let Some(slot) = self.ranges.get_mut(&k) else { return false };
+            let Some(slot) = self.ranges.get_mut(&k) else {
+                return false;
+            };
             let removed = remove_scope(slot, scope);
             if slot.is_empty() {
                 self.ranges.remove(&k);
@@ -141,7 +147,9 @@ impl BlocklistIndex {
             return removed;
         }
         let d = self.digest(list_type, normalized);
-        let Some(slot) = self.exact.get_mut(&d) else { return false };
+        let Some(slot) = self.exact.get_mut(&d) else {
+            return false;
+        };
         let removed = remove_scope(slot, scope);
         if slot.is_empty() {
             self.exact.remove(&d);
@@ -151,7 +159,13 @@ impl BlocklistIndex {
     }
 
     /// Looks up one exact value.
-    pub fn lookup(&self, list_type: ListType, normalized: &str, flow: Flow, now_ms: i64) -> Option<Hit> {
+    pub fn lookup(
+        &self,
+        list_type: ListType,
+        normalized: &str,
+        flow: Flow,
+        now_ms: i64,
+    ) -> Option<Hit> {
         self.lookup_digest(self.digest(list_type, normalized), flow, now_ms)
     }
 
@@ -253,7 +267,9 @@ mod tests {
         ix.insert("10.1.2.0/24", meta(ListType::IpRange, Severity::Block, FlowScope::All));
         ix.insert("2001:db8::/32", meta(ListType::IpRange, Severity::Review, FlowScope::All));
         let ip = |s: &str| IpAddress::parse(s).unwrap();
-        let sev = |ix: &BlocklistIndex, s: &str| ix.lookup_ip_ranges(&ip(s), Flow::Payin, 0).map(|h| h.severity);
+        let sev = |ix: &BlocklistIndex, s: &str| {
+            ix.lookup_ip_ranges(&ip(s), Flow::Payin, 0).map(|h| h.severity)
+        };
         assert_eq!(sev(&ix, "10.1.2.3"), Some(Severity::Block));
         assert_eq!(sev(&ix, "10.9.9.9"), Some(Severity::Flag));
         assert_eq!(sev(&ix, "11.0.0.1"), None);

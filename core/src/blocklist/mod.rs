@@ -185,16 +185,16 @@ impl FlowScope {
 
     /// Parses a wire name.
     pub fn parse(s: &str) -> Option<FlowScope> {
-        [FlowScope::Payin, FlowScope::Payout, FlowScope::All]
-            .into_iter()
-            .find(|v| v.as_str() == s)
+        [FlowScope::Payin, FlowScope::Payout, FlowScope::All].into_iter().find(|v| v.as_str() == s)
     }
 
     /// Whether an entry with this scope applies to a request of `flow`.
     pub fn covers(self, flow: Flow) -> bool {
         matches!(
             (self, flow),
-            (FlowScope::All, _) | (FlowScope::Payin, Flow::Payin) | (FlowScope::Payout, Flow::Payout)
+            (FlowScope::All, _)
+                | (FlowScope::Payin, Flow::Payin)
+                | (FlowScope::Payout, Flow::Payout)
         )
     }
 }

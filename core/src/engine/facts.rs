@@ -74,16 +74,18 @@ impl Facts for RequestFacts<'_> {
                 Some(serde_json::Value::Number(x)) => x.as_f64().map_or(Value::Null, Value::Num),
                 _ => Value::Null,
             },
-            Field::Velocity { dimension, window, stat } => match self.ctx.velocity.get(*dimension) {
-                Some(stats) => {
-                    let w = stats.get(*window);
-                    Value::Num(match stat {
-                        VelocityStat::Count => f64::from(w.count),
-                        VelocityStat::Sum => w.sum_minor as f64,
-                    })
+            Field::Velocity { dimension, window, stat } => {
+                match self.ctx.velocity.get(*dimension) {
+                    Some(stats) => {
+                        let w = stats.get(*window);
+                        Value::Num(match stat {
+                            VelocityStat::Count => f64::from(w.count),
+                            VelocityStat::Sum => w.sum_minor as f64,
+                        })
+                    }
+                    None => Value::Null,
                 }
-                None => Value::Null,
-            },
+            }
             Field::HistoryFraudReports => Value::Num(f64::from(self.ctx.history.fraud_reports)),
             Field::HistoryApprovedCount => {
                 Value::Num(self.ctx.history.primary.map_or(0.0, |p| f64::from(p.approved)))

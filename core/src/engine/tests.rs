@@ -39,13 +39,20 @@ fn org() -> Org {
 
 fn block(org: &mut Org, t: ListType, raw: &str, severity: Severity, scope: FlowScope) {
     let v = t.normalize(raw).unwrap();
-    org.blocklist.insert(&v, EntryMeta { list_type: t, severity, flow_scope: scope, expires_at_ms: None });
+    org.blocklist
+        .insert(&v, EntryMeta { list_type: t, severity, flow_scope: scope, expires_at_ms: None });
 }
 
 fn run(org: &Org, t: &Transaction) -> Assessment {
     let velocity = VelocitySnapshot::default();
     let history = HistoryView::default();
-    let ctx = Context { flow: Flow::Payin, ip_country: None, velocity: &velocity, history: &history, now_ms: NOW };
+    let ctx = Context {
+        flow: Flow::Payin,
+        ip_country: None,
+        velocity: &velocity,
+        history: &history,
+        now_ms: NOW,
+    };
     assess(&org.view(), t, &ctx)
 }
 
@@ -102,7 +109,8 @@ fn flag_and_review_entries_weigh_and_review_routes_to_review() {
     assert_eq!(a.decision, Decision::Review);
 
     block(&mut o, ListType::IpRange, "201.150.0.0/16", Severity::Flag, FlowScope::Payin);
-    let a = run(&o, &tx(json!({"amount": 1, "currency": "MXN", "device": {"ip": "201.150.10.22"}})));
+    let a =
+        run(&o, &tx(json!({"amount": 1, "currency": "MXN", "device": {"ip": "201.150.10.22"}})));
     assert_eq!(codes(&a), ["blocklist_ip_range"]);
     assert_eq!(a.risk_score, 50);
     assert_eq!(a.decision, Decision::Review);
@@ -132,7 +140,9 @@ fn country_entries_match_card_billing_and_shipping() {
 #[test]
 fn amount_over_max_is_a_hard_block_and_under_min_a_signal() {
     let mut o = org();
-    o.policy.amount_limits.insert("MXN".into(), AmountLimits { min_minor: Some(100), max_minor: Some(1_000_000) });
+    o.policy
+        .amount_limits
+        .insert("MXN".into(), AmountLimits { min_minor: Some(100), max_minor: Some(1_000_000) });
     let a = run(&o, &tx(json!({"amount": 1_000_001, "currency": "MXN"})));
     assert_eq!((a.decision, a.risk_score), (Decision::Decline, 100));
     assert_eq!(a.blocked_by.as_deref(), Some("amount_max"));
@@ -144,16 +154,26 @@ fn amount_over_max_is_a_hard_block_and_under_min_a_signal() {
 
 #[test]
 fn behaviour_email_and_geography_signals() {
-    let a = run(&org(), &tx(json!({
-        "amount": 1, "currency": "MXN", "email": "someone@mailinator.com",
-        "device": {"user_agent": "Mozilla/5.0 HeadlessChrome/120"},
-        "behavior": {"session_duration_ms": 900, "mouse_movements": 0, "copy_paste_events": 2},
-        "payment_method": {"card_country": "US"},
-        "billing": {"country": "MX"}, "shipping": {"country": "CO"}
-    })));
+    let a = run(
+        &org(),
+        &tx(json!({
+            "amount": 1, "currency": "MXN", "email": "someone@mailinator.com",
+            "device": {"user_agent": "Mozilla/5.0 HeadlessChrome/120"},
+            "behavior": {"session_duration_ms": 900, "mouse_movements": 0, "copy_paste_events": 2},
+            "payment_method": {"card_country": "US"},
+            "billing": {"country": "MX"}, "shipping": {"country": "CO"}
+        })),
+    );
     let c = codes(&a);
-    for expected in ["disposable_email", "short_session", "no_mouse_movement", "copy_paste",
-        "automation_detected", "card_billing_country_mismatch", "shipping_billing_country_mismatch"] {
+    for expected in [
+        "disposable_email",
+        "short_session",
+        "no_mouse_movement",
+        "copy_paste",
+        "automation_detected",
+        "card_billing_country_mismatch",
+        "shipping_billing_country_mismatch",
+    ] {
         assert!(c.contains(&expected), "{expected} missing from {c:?}");
     }
     let total: i32 = a.signals.iter().map(|s| s.weight).sum();
@@ -162,9 +182,17 @@ fn behaviour_email_and_geography_signals() {
 
 #[test]
 fn ip_country_mismatches_need_a_geolocated_ip() {
-    let t = tx(json!({"amount": 1, "currency": "MXN", "payment_method": {"card_country": "MX"}, "billing": {"country": "MX"}}));
+    let t = tx(
+        json!({"amount": 1, "currency": "MXN", "payment_method": {"card_country": "MX"}, "billing": {"country": "MX"}}),
+    );
     let (v, h) = (VelocitySnapshot::default(), HistoryView::default());
-    let ctx = Context { flow: Flow::Payin, ip_country: Country::parse("RU").ok(), velocity: &v, history: &h, now_ms: NOW };
+    let ctx = Context {
+        flow: Flow::Payin,
+        ip_country: Country::parse("RU").ok(),
+        velocity: &v,
+        history: &h,
+        now_ms: NOW,
+    };
     let a = assess(&org().view(), &t, &ctx);
     assert_eq!(codes(&a), ["ip_billing_country_mismatch", "ip_card_country_mismatch"]);
 }
@@ -178,12 +206,18 @@ fn sixth_transaction_in_an_hour_is_high_velocity() {
     let mut store = MemoryVelocity::new();
     let mut last = None;
     for i in 0..6u64 {
-        let obs = Observation { keys: velocity_keys(&keys), at_ms: NOW + i as i64 * 11 * 60_000, amount_minor: 1000, id: i };
+        let obs = Observation {
+            keys: velocity_keys(&keys),
+            at_ms: NOW + i as i64 * 11 * 60_000,
+            amount_minor: 1000,
+            id: i,
+        };
         last = Some(store.observe(&obs));
     }
     let snap = last.unwrap();
     let h = HistoryView::default();
-    let ctx = Context { flow: Flow::Payin, ip_country: None, velocity: &snap, history: &h, now_ms: NOW };
+    let ctx =
+        Context { flow: Flow::Payin, ip_country: None, velocity: &snap, history: &h, now_ms: NOW };
     let a = assess(&o.view(), &t, &ctx);
     let hv = a.signals.iter().find(|s| s.code == "high_velocity").expect("fired");
     assert_eq!(hv.weight, 35);
@@ -201,7 +235,8 @@ fn fraud_history_and_trusted_payers() {
     }
     let v = VelocitySnapshot::default();
     let view = hist.view(&keys, primary_key(&keys));
-    let ctx = Context { flow: Flow::Payin, ip_country: None, velocity: &v, history: &view, now_ms: NOW };
+    let ctx =
+        Context { flow: Flow::Payin, ip_country: None, velocity: &v, history: &view, now_ms: NOW };
     let a = assess(&org().view(), &t, &ctx);
     assert_eq!(codes(&a), ["trusted_payer"]);
     assert_eq!(a.risk_score, 0, "negative weights floor at 0");
@@ -226,7 +261,8 @@ fn amount_outliers_against_the_payers_history() {
     };
     let view = HistoryView { primary: Some(stats), ..Default::default() };
     let v = VelocitySnapshot::default();
-    let ctx = Context { flow: Flow::Payin, ip_country: None, velocity: &v, history: &view, now_ms: NOW };
+    let ctx =
+        Context { flow: Flow::Payin, ip_country: None, velocity: &v, history: &view, now_ms: NOW };
     let a = assess(&org().view(), &tx(json!({"amount": 50_000, "currency": "MXN"})), &ctx);
     assert!(codes(&a).contains(&"amount_outlier"));
 }
@@ -237,7 +273,11 @@ fn custom_rules_add_weight_and_force_decisions() {
     o.rules = RuleSet::new(vec![
         ("big".into(), Rule::compile("when amount > 100000 then add 40 as big_ticket").unwrap()),
         ("ru".into(), Rule::compile("when billing.country == \"RU\" then decline").unwrap()),
-        ("score".into(), Rule::compile("when signal.disposable_email and score >= 20 then challenge as scored").unwrap()),
+        (
+            "score".into(),
+            Rule::compile("when signal.disposable_email and score >= 20 then challenge as scored")
+                .unwrap(),
+        ),
     ]);
     let a = run(&o, &tx(json!({"amount": 200000, "currency": "MXN"})));
     assert_eq!(codes(&a), ["big_ticket"]);
@@ -266,19 +306,26 @@ fn weight_overrides_apply_by_code() {
 fn arb_request() -> impl Strategy<Value = serde_json::Value> {
     (
         0u32..2_000_000,
-        prop::sample::select(vec!["a@example.com", "b@mailinator.com", "c@shop.xyz", "d@example.mx"]),
+        prop::sample::select(vec![
+            "a@example.com",
+            "b@mailinator.com",
+            "c@shop.xyz",
+            "d@example.mx",
+        ]),
         prop::sample::select(vec!["MX", "US", "NG", "BR"]),
         prop::sample::select(vec!["MX", "US", "NG", "BR"]),
         prop::option::of(0u64..10_000),
         prop::option::of(0u64..5),
         prop::sample::select(vec!["201.150.10.22", "10.1.2.3", "2001:db8::1"]),
     )
-        .prop_map(|(amount, email, cc, bc, dur, paste, ip)| json!({
-            "amount": amount, "currency": "MXN", "email": email,
-            "payment_method": {"card_bin": "411111", "card_last4": "4242", "card_country": cc},
-            "billing": {"country": bc}, "device": {"ip": ip},
-            "behavior": {"session_duration_ms": dur, "copy_paste_events": paste}
-        }))
+        .prop_map(|(amount, email, cc, bc, dur, paste, ip)| {
+            json!({
+                "amount": amount, "currency": "MXN", "email": email,
+                "payment_method": {"card_bin": "411111", "card_last4": "4242", "card_country": cc},
+                "billing": {"country": bc}, "device": {"ip": ip},
+                "behavior": {"session_duration_ms": dur, "copy_paste_events": paste}
+            })
+        })
 }
 
 fn blocking_org() -> Org {
@@ -286,8 +333,13 @@ fn blocking_org() -> Org {
     block(&mut o, ListType::Country, "NG", Severity::Block, FlowScope::All);
     block(&mut o, ListType::IpRange, "10.0.0.0/8", Severity::Flag, FlowScope::All);
     block(&mut o, ListType::Email, "a@example.com", Severity::Review, FlowScope::All);
-    o.policy.amount_limits.insert("MXN".into(), AmountLimits { min_minor: Some(10), max_minor: Some(1_500_000) });
-    o.rules = RuleSet::new(vec![("r".into(), Rule::compile("when amount > 900000 then add 30 as big").unwrap())]);
+    o.policy
+        .amount_limits
+        .insert("MXN".into(), AmountLimits { min_minor: Some(10), max_minor: Some(1_500_000) });
+    o.rules = RuleSet::new(vec![(
+        "r".into(),
+        Rule::compile("when amount > 900000 then add 30 as big").unwrap(),
+    )]);
     o
 }
 

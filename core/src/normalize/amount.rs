@@ -146,11 +146,7 @@ fn decimal_to_minor(s: &str, scale: u8) -> Result<i64, DecimalError> {
     if int_part.is_empty() && frac_part.is_empty() {
         return Err(DecimalError::Malformed);
     }
-    if !int_part
-        .bytes()
-        .chain(frac_part.bytes())
-        .all(|b| b.is_ascii_digit())
-    {
+    if !int_part.bytes().chain(frac_part.bytes()).all(|b| b.is_ascii_digit()) {
         return Err(DecimalError::Malformed);
     }
     // value = digits × 10^shift, in units of 10^-scale.
@@ -174,9 +170,8 @@ fn decimal_to_minor(s: &str, scale: u8) -> Result<i64, DecimalError> {
         return Err(DecimalError::TooManyDecimals);
     }
     // Bound the size before building the integer so 1e300 cannot overflow.
-    let total_digits = i64::try_from(significant.len())
-        .map_err(|_| DecimalError::TooLarge)?
-        .saturating_add(shift);
+    let total_digits =
+        i64::try_from(significant.len()).map_err(|_| DecimalError::TooLarge)?.saturating_add(shift);
     if total_digits > MAX_DIGITS {
         return Err(DecimalError::TooLarge);
     }
@@ -216,12 +211,7 @@ mod tests {
         assert_eq!(minor(0.0, "MXN"), Ok(0));
         assert_eq!(minor(-0.0, "MXN"), Ok(0));
         assert_eq!(minor(1e15, "MXN"), Ok(MAX_AMOUNT_MINOR));
-        assert!(
-            minor(1500.5, "MXN")
-                .unwrap_err()
-                .to_string()
-                .contains("whole number")
-        );
+        assert!(minor(1500.5, "MXN").unwrap_err().to_string().contains("whole number"));
         assert!(minor(1e15 + 2.0, "MXN").is_err());
     }
 
@@ -251,16 +241,7 @@ mod tests {
 
     #[test]
     fn refuses_negative_non_finite_and_huge() {
-        for v in [
-            -1.0,
-            -0.01,
-            f64::NAN,
-            f64::INFINITY,
-            f64::NEG_INFINITY,
-            1e16,
-            1e300,
-            f64::MAX,
-        ] {
+        for v in [-1.0, -0.01, f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 1e16, 1e300, f64::MAX] {
             assert!(minor(v, "MXN").is_err(), "{v}");
             assert!(major(v, "MXN").is_err(), "{v}");
         }
@@ -274,23 +255,14 @@ mod tests {
         assert_eq!(decimal_to_minor("1e3", 2), Ok(100_000));
         assert_eq!(decimal_to_minor("1.5E2", 0), Ok(150));
         assert_eq!(decimal_to_minor("15e-1", 1), Ok(15));
-        assert_eq!(
-            decimal_to_minor("15e-1", 0),
-            Err(DecimalError::TooManyDecimals)
-        );
+        assert_eq!(decimal_to_minor("15e-1", 0), Err(DecimalError::TooManyDecimals));
         assert_eq!(decimal_to_minor("1e21", 2), Err(DecimalError::TooLarge));
         assert_eq!(decimal_to_minor("0e999999", 2), Ok(0));
         assert_eq!(decimal_to_minor(".5", 1), Ok(5));
         assert_eq!(decimal_to_minor("5.", 1), Ok(50));
         assert_eq!(decimal_to_minor("000.0100", 2), Ok(1));
-        for bad in [
-            "", ".", "e5", "1e", "1e+", "1.2.3", "-1", "+1", "1_000", "١",
-        ] {
-            assert_eq!(
-                decimal_to_minor(bad, 2),
-                Err(DecimalError::Malformed),
-                "{bad:?}"
-            );
+        for bad in ["", ".", "e5", "1e", "1e+", "1.2.3", "-1", "+1", "1_000", "١"] {
+            assert_eq!(decimal_to_minor(bad, 2), Err(DecimalError::Malformed), "{bad:?}");
         }
         assert!(decimal_to_minor("1e99999999999999999999", 2).is_err());
         assert!(decimal_to_minor("1e-9223372036854775808", 2).is_err());

@@ -13,10 +13,7 @@ pub struct CardBin(String);
 impl CardBin {
     /// Strips whitespace and dashes, then requires exactly 6 or 8 ASCII digits.
     pub fn parse(raw: &str) -> Result<CardBin, Invalid> {
-        let digits: String = raw
-            .chars()
-            .filter(|c| !c.is_whitespace() && *c != '-')
-            .collect();
+        let digits: String = raw.chars().filter(|c| !c.is_whitespace() && *c != '-').collect();
         if digits.is_empty() {
             return Err(Invalid::new("card BIN is empty"));
         }
@@ -68,10 +65,7 @@ impl CardLast4 {
         let s = raw.trim();
         if s.len() == 4 && s.bytes().all(|b| b.is_ascii_digit()) {
             Ok(CardLast4(s.to_owned()))
-        } else if s.len() > 4
-            && s.bytes()
-                .all(|b| b.is_ascii_digit() || b == b' ' || b == b'-')
-        {
+        } else if s.len() > 4 && s.bytes().all(|b| b.is_ascii_digit() || b == b' ' || b == b'-') {
             Err(Invalid::new(
                 "card last4 must be exactly 4 digits: send only the last 4, never a full card number",
             ))
@@ -103,36 +97,20 @@ mod tests {
         let b = CardBin::parse(" 411111 ").unwrap();
         assert_eq!((b.as_str(), b.prefix6(), b.len()), ("411111", "411111", 6));
         let b = CardBin::parse("4111-1111").unwrap();
-        assert_eq!(
-            (b.as_str(), b.prefix6(), b.len()),
-            ("41111111", "411111", 8)
-        );
+        assert_eq!((b.as_str(), b.prefix6(), b.len()), ("41111111", "411111", 8));
         assert_eq!(CardBin::parse("4111 11").unwrap().as_str(), "411111");
     }
 
     #[test]
     fn refuses_other_lengths_and_non_digits() {
-        for bad in [
-            "",
-            " - ",
-            "41111",
-            "4111111",
-            "41111a",
-            "４１１１１１",
-            "411111.0",
-        ] {
+        for bad in ["", " - ", "41111", "4111111", "41111a", "４１１１１１", "411111.0"] {
             assert!(CardBin::parse(bad).is_err(), "{bad:?}");
         }
     }
 
     #[test]
     fn full_card_numbers_are_refused_without_echo() {
-        for pan in [
-            "4111111111111111",
-            "4111 1111 1111 1111",
-            "5555-5555-5555-4444",
-            "411111111",
-        ] {
+        for pan in ["4111111111111111", "4111 1111 1111 1111", "5555-5555-5555-4444", "411111111"] {
             let err = CardBin::parse(pan).unwrap_err().to_string();
             assert!(err.contains("never a full card number"), "{err}");
             assert!(!err.contains("4111") && !err.contains("5555"), "{err}");
@@ -145,9 +123,7 @@ mod tests {
         for bad in ["", "424", "42424", "42a2", "42 42"] {
             assert!(CardLast4::parse(bad).is_err(), "{bad:?}");
         }
-        let err = CardLast4::parse("4111111111111111")
-            .unwrap_err()
-            .to_string();
+        let err = CardLast4::parse("4111111111111111").unwrap_err().to_string();
         assert!(!err.contains("1111"));
     }
 

@@ -37,17 +37,13 @@ impl Country {
         let s = raw.trim();
         let bytes = s.as_bytes();
         if bytes.len() != 2 || !bytes.iter().all(u8::is_ascii_alphabetic) {
-            return Err(Invalid::new(
-                "country must be a two-letter ISO 3166-1 alpha-2 code",
-            ));
+            return Err(Invalid::new("country must be a two-letter ISO 3166-1 alpha-2 code"));
         }
         let code = [bytes[0].to_ascii_uppercase(), bytes[1].to_ascii_uppercase()];
         let as_str =
             std::str::from_utf8(&code).map_err(|_| Invalid::new("country code is not ASCII"))?;
         if CODES.binary_search(&as_str).is_err() {
-            return Err(Invalid::new(
-                "country is not an assigned ISO 3166-1 alpha-2 code",
-            ));
+            return Err(Invalid::new("country is not an assigned ISO 3166-1 alpha-2 code"));
         }
         Ok(Country(code))
     }
@@ -57,9 +53,7 @@ impl Country {
     pub fn as_str(&self) -> &'static str {
         // An 8-step binary search; the fallback is unreachable because a
         // `Country` is only built from a code in the table.
-        CODES
-            .binary_search_by(|c| c.as_bytes().cmp(&self.0[..]))
-            .map_or("??", |i| CODES[i])
+        CODES.binary_search_by(|c| c.as_bytes().cmp(&self.0[..])).map_or("??", |i| CODES[i])
     }
 
     /// Every assigned code, in alphabetical order.
@@ -86,11 +80,7 @@ mod tests {
     #[test]
     fn table_is_sorted_and_complete() {
         assert!(CODES.windows(2).all(|w| w[0] < w[1]));
-        assert!(
-            CODES
-                .iter()
-                .all(|c| c.len() == 2 && c.bytes().all(|b| b.is_ascii_uppercase()))
-        );
+        assert!(CODES.iter().all(|c| c.len() == 2 && c.bytes().all(|b| b.is_ascii_uppercase())));
         assert_eq!(Country::all().count(), 249);
         for c in Country::all() {
             assert_eq!(Country::parse(c.as_str()), Ok(c));
@@ -108,9 +98,7 @@ mod tests {
 
     #[test]
     fn refuses_unassigned_and_malformed() {
-        for bad in [
-            "", "M", "MEX", "XK", "UK", "EU", "ZZ", "AA", "1A", "M ", "ÑA", "mx\u{0}",
-        ] {
+        for bad in ["", "M", "MEX", "XK", "UK", "EU", "ZZ", "AA", "1A", "M ", "ÑA", "mx\u{0}"] {
             assert!(Country::parse(bad).is_err(), "{bad:?}");
         }
     }

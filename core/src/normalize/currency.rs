@@ -188,9 +188,7 @@ impl Currency {
     pub fn parse(raw: &str) -> Result<Currency, Invalid> {
         let s = raw.trim();
         if s.len() != 3 || !s.bytes().all(|b| b.is_ascii_alphabetic()) {
-            return Err(Invalid::new(
-                "currency must be a three-letter ISO 4217 code, e.g. MXN",
-            ));
+            return Err(Invalid::new("currency must be a three-letter ISO 4217 code, e.g. MXN"));
         }
         let upper = s.to_ascii_uppercase();
         TABLE
@@ -216,9 +214,7 @@ impl Currency {
     pub fn all() -> impl Iterator<Item = Currency> {
         // The table has fewer than 256 rows (checked in tests), so the
         // conversion never truncates.
-        (0..TABLE.len())
-            .filter_map(|i| u8::try_from(i).ok())
-            .map(Currency)
+        (0..TABLE.len()).filter_map(|i| u8::try_from(i).ok()).map(Currency)
     }
 }
 
@@ -284,9 +280,7 @@ mod tests {
 
     #[test]
     fn refuses_unknown_and_withdrawn() {
-        for bad in [
-            "", "MX", "MXNN", "M1N", "ABC", "XAU", "XXX", "HRK", "ZWL", "ÑÑÑ",
-        ] {
+        for bad in ["", "MX", "MXNN", "M1N", "ABC", "XAU", "XXX", "HRK", "ZWL", "ÑÑÑ"] {
             assert!(Currency::parse(bad).is_err(), "{bad:?}");
         }
     }

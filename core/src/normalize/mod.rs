@@ -44,8 +44,6 @@ impl Invalid {
     /// Builds an error from a reason. Callers must not interpolate the
     /// rejected value into `reason`.
     pub fn new(reason: impl Into<Cow<'static, str>>) -> Self {
-        Invalid {
-            reason: reason.into(),
-        }
+        Invalid { reason: reason.into() }
     }
 }

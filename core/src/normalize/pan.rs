@@ -129,10 +129,7 @@ fn digit_groups(bytes: &[u8], start: usize) -> Vec<(usize, usize)> {
 /// The masked replacement for one run, or `None` when it holds no PAN.
 fn redact_run(text: &str, groups: &[(usize, usize)], digests: &mut HexTokens) -> Option<String> {
     let bytes = text.as_bytes();
-    let digits: Vec<u8> = groups
-        .iter()
-        .flat_map(|&(s, e)| bytes[s..e].iter().copied())
-        .collect();
+    let digits: Vec<u8> = groups.iter().flat_map(|&(s, e)| bytes[s..e].iter().copied()).collect();
     // offsets[g] = index in `digits` where group g starts; offsets[n] = total.
     let mut offsets = Vec::with_capacity(groups.len() + 1);
     offsets.push(0);
@@ -178,11 +175,7 @@ fn redact_run(text: &str, groups: &[(usize, usize)], digests: &mut HexTokens) ->
             out.push_str(&text[groups[g - 1].1..s]);
         }
         for k in offsets[g]..offsets[g + 1] {
-            out.push(if masked[k] {
-                '*'
-            } else {
-                char::from(digits[k])
-            });
+            out.push(if masked[k] { '*' } else { char::from(digits[k]) });
         }
         debug_assert_eq!(offsets[g + 1] - offsets[g], e - s);
     }
@@ -284,11 +277,7 @@ fn redact_number(n: &Number) -> Option<String> {
         return None;
     }
     let masked = redact_pans(&digits).into_owned();
-    Some(if negative {
-        format!("-{masked}")
-    } else {
-        masked
-    })
+    Some(if negative { format!("-{masked}") } else { masked })
 }
 
 #[cfg(test)]
@@ -309,13 +298,9 @@ mod tests {
         ] {
             assert!(luhn_valid(pan), "{pan}");
         }
-        for not in [
-            "",
-            "4111111111111112",
-            "1234567812345678",
-            "4111 1111 1111 1111",
-            "41111111111111a1",
-        ] {
+        for not in
+            ["", "4111111111111112", "1234567812345678", "4111 1111 1111 1111", "41111111111111a1"]
+        {
             assert!(!luhn_valid(not), "{not:?}");
         }
     }
@@ -323,14 +308,8 @@ mod tests {
     #[test]
     fn redacts_test_pans() {
         assert_eq!(redact_pans("4111111111111111"), "411111******1111");
-        assert_eq!(
-            redact_pans("card 5555555555554444 ok"),
-            "card 555555******4444 ok"
-        );
-        assert_eq!(
-            redact_pans("amex:378282246310005."),
-            "amex:378282*****0005."
-        );
+        assert_eq!(redact_pans("card 5555555555554444 ok"), "card 555555******4444 ok");
+        assert_eq!(redact_pans("amex:378282246310005."), "amex:378282*****0005.");
         assert_eq!(redact_pans("4111 1111 1111 1111"), "411111******1111");
         assert_eq!(redact_pans("4111-1111-1111-1111"), "411111******1111");
         assert_eq!(redact_pans("3782 822463 10005"), "378282*****0005");
@@ -339,10 +318,7 @@ mod tests {
             "a 411111******1111, b 555555******4444"
         );
         // Unicode around the number survives.
-        assert_eq!(
-            redact_pans("tarjeta→4111111111111111€"),
-            "tarjeta→411111******1111€"
-        );
+        assert_eq!(redact_pans("tarjeta→4111111111111111€"), "tarjeta→411111******1111€");
     }
 
     #[test]
@@ -366,15 +342,9 @@ mod tests {
     fn finds_a_pan_inside_a_longer_grouped_run() {
         // PAN followed by a CVV: the whole run (19 digits) fails Luhn, the
         // PAN window passes.
-        assert_eq!(
-            redact_pans("4111 1111 1111 1111 123"),
-            "411111******1111 123"
-        );
+        assert_eq!(redact_pans("4111 1111 1111 1111 123"), "411111******1111 123");
         assert_eq!(redact_pans("77 4111-1111-1111-1111"), "77 411111******1111");
-        assert_eq!(
-            redact_pans("Mozilla/5.0 4111111111111111"),
-            "Mozilla/5.0 411111******1111"
-        );
+        assert_eq!(redact_pans("Mozilla/5.0 4111111111111111"), "Mozilla/5.0 411111******1111");
         assert_eq!(redact_pans("0 0 4111111111111111"), "0 0 411111******1111");
         // An over-long grouped run still exposes at most 6 + 4 digits of the PAN.
         let out = redact_pans("1 4111 1111 1111 1111 2024");
@@ -386,10 +356,7 @@ mod tests {
         // A SHA-256-like hex token holding a Luhn-valid 16-digit run.
         let digest = "ab4111111111111111cd0123456789abcdef0123456789abcdef0123456789ab";
         assert!(matches!(redact_pans(digest), Cow::Borrowed(_)));
-        assert!(matches!(
-            redact_pans(&format!("hash={digest};")),
-            Cow::Borrowed(_)
-        ));
+        assert!(matches!(redact_pans(&format!("hash={digest};")), Cow::Borrowed(_)));
         // Too short to be a digest, or glued to non-hex letters: still masked.
         assert_eq!(redact_pans("ab4111111111111111cd"), "ab411111******1111cd");
         assert!(matches!(redact_pans(&format!("x{digest}")), Cow::Owned(_)));
@@ -401,10 +368,7 @@ mod tests {
         let soup = "1a".repeat(200_000);
         assert!(matches!(redact_pans(&soup), Cow::Borrowed(_)));
         let pans = "4111111111111111a".repeat(20_000);
-        assert!(
-            matches!(redact_pans(&pans), Cow::Borrowed(_)),
-            "one long hex token"
-        );
+        assert!(matches!(redact_pans(&pans), Cow::Borrowed(_)), "one long hex token");
         let spaced = "4111111111111111 x ".repeat(20_000);
         assert!(!redact_pans(&spaced).contains("4111111111111111"));
     }

@@ -33,19 +33,13 @@ impl Phone {
             ));
         };
         if !digits.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(Invalid::new(
-                "phone number may contain only digits after the +",
-            ));
+            return Err(Invalid::new("phone number may contain only digits after the +"));
         }
         if !(MIN_DIGITS..=MAX_DIGITS).contains(&digits.len()) {
-            return Err(Invalid::new(
-                "phone number must have 8 to 15 digits after the +",
-            ));
+            return Err(Invalid::new("phone number must have 8 to 15 digits after the +"));
         }
         if digits.starts_with('0') {
-            return Err(Invalid::new(
-                "phone number country code cannot start with 0",
-            ));
+            return Err(Invalid::new("phone number country code cannot start with 0"));
         }
         Ok(Phone(compact))
     }
@@ -70,23 +64,14 @@ mod tests {
 
     #[test]
     fn strips_separators() {
-        assert_eq!(
-            Phone::parse("+52 1 55 1234-5678").unwrap().as_str(),
-            "+5215512345678"
-        );
-        assert_eq!(
-            Phone::parse(" +1 (415) 555.0100 ").unwrap().as_str(),
-            "+14155550100"
-        );
+        assert_eq!(Phone::parse("+52 1 55 1234-5678").unwrap().as_str(), "+5215512345678");
+        assert_eq!(Phone::parse(" +1 (415) 555.0100 ").unwrap().as_str(), "+14155550100");
     }
 
     #[test]
     fn refuses_non_e164() {
         let err = Phone::parse("4155550100").unwrap_err().to_string();
-        assert!(
-            err.contains("E.164") && !err.contains("4155550100"),
-            "{err}"
-        );
+        assert!(err.contains("E.164") && !err.contains("4155550100"), "{err}");
         for bad in [
             "",
             " ",

@@ -19,15 +19,11 @@ pub fn clean_text(field_value: &str, max_len: usize) -> Result<String, Invalid> 
         return Err(Invalid::new("must not contain control characters"));
     }
     if s.chars().any(is_bidi_control) {
-        return Err(Invalid::new(
-            "must not contain bidirectional text-override characters",
-        ));
+        return Err(Invalid::new("must not contain bidirectional text-override characters"));
     }
     // Count lazily so a huge value costs no more than `max_len + 1` steps.
     if s.chars().nth(max_len).is_some() {
-        return Err(Invalid::new(format!(
-            "must be at most {max_len} characters"
-        )));
+        return Err(Invalid::new(format!("must be at most {max_len} characters")));
     }
     Ok(s.to_owned())
 }
@@ -57,10 +53,7 @@ mod tests {
 
     #[test]
     fn trims_and_accepts_ordinary_text() {
-        assert_eq!(
-            clean_text("  Ciudad de México ", 128).unwrap(),
-            "Ciudad de México"
-        );
+        assert_eq!(clean_text("  Ciudad de México ", 128).unwrap(), "Ciudad de México");
         assert_eq!(clean_token(" ORD-123 ", 128).unwrap(), "ORD-123");
         assert_eq!(clean_text("ñ".repeat(4).as_str(), 4).unwrap(), "ññññ");
     }

@@ -144,7 +144,12 @@ impl AssessApi {
     /// Send an `Idempotency-Key` (or `idempotency_key`, or both `order_id`
     /// and `payment_id`) so a retry returns the same decision without
     /// counting twice.
-    #[oai(path = "/api/v1/assess", method = "post", tag = "Tag::Risk", operation_id = "v1.assess.create")]
+    #[oai(
+        path = "/api/v1/assess",
+        method = "post",
+        tag = "Tag::Risk",
+        operation_id = "v1.assess.create"
+    )]
     async fn assess(
         &self,
         state: Data<&Arc<AppState>>,
@@ -161,7 +166,10 @@ impl AssessApi {
             return Err(ApiError::TooManyRequests(
                 Json(ErrorBody::new(
                     ErrorCode::RateLimitExceeded,
-                    format!("Rate limit of {} requests per minute exceeded for this key.", admission.limit),
+                    format!(
+                        "Rate limit of {} requests per minute exceeded for this key.",
+                        admission.limit
+                    ),
                 )),
                 admission.retry_after_s,
                 admission.remaining,
@@ -193,12 +201,21 @@ impl AssessApi {
     /// No authentication. API version, amount encoding rules, the fields
     /// each segment (`comercio`, `psp`, `banco`) should send, idempotency
     /// rules and the resilience codes a client must handle.
-    #[oai(path = "/api/v1/assess", method = "get", tag = "Tag::Risk", operation_id = "v1.assess.catalog")]
+    #[oai(
+        path = "/api/v1/assess",
+        method = "get",
+        tag = "Tag::Risk",
+        operation_id = "v1.assess.catalog"
+    )]
     async fn catalog(&self) -> CatalogResponse {
         let reqs = |s: Segment| {
             catalog::requirements(s)
                 .iter()
-                .map(|r| FieldRequirementOut { field: r.field.into(), level: r.level, note: r.note.into() })
+                .map(|r| FieldRequirementOut {
+                    field: r.field.into(),
+                    level: r.level,
+                    note: r.note.into(),
+                })
                 .collect::<Vec<_>>()
         };
         CatalogResponse::Ok(Json(AssessCatalog {

@@ -52,5 +52,10 @@ pub fn app(state: Arc<AppState>, max_body_bytes: usize) -> impl Endpoint {
     let docs = api.swagger_ui();
     let spec = api.spec_endpoint();
     let routes = Route::new().nest("/", api).nest("/docs", docs).at("/openapi.json", spec);
-    normalize_errors(routes.with(CatchPanic::new().with_handler(panic_response)).data(state).data(BodyLimit(max_body_bytes)))
+    normalize_errors(
+        routes
+            .with(CatchPanic::new().with_handler(panic_response))
+            .data(state)
+            .data(BodyLimit(max_body_bytes)),
+    )
 }

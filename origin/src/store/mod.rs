@@ -266,9 +266,14 @@ pub trait Store: Send + Sync + 'static {
     /// Writes a batch of transactions in one database transaction. A row
     /// whose idempotency key is taken is skipped and reported, the others
     /// are written.
-    async fn insert_transactions(&self, rows: &[TransactionRow]) -> StoreResult<Vec<InsertOutcome>>;
+    async fn insert_transactions(&self, rows: &[TransactionRow])
+    -> StoreResult<Vec<InsertOutcome>>;
     /// The stored response for an idempotency key.
-    async fn idempotent_replay(&self, org_id: &str, key: &str) -> StoreResult<Option<IdempotentReplay>>;
+    async fn idempotent_replay(
+        &self,
+        org_id: &str,
+        key: &str,
+    ) -> StoreResult<Option<IdempotentReplay>>;
     /// Transactions since `since` (unix ms), oldest first, to rebuild
     /// velocity and payer history on start.
     async fn transactions_since(&self, since: i64) -> StoreResult<Vec<TransactionRow>>;

@@ -65,7 +65,9 @@ impl PgStore {
 /// Maps a unique-constraint violation to [`StoreError::Duplicate`].
 fn on_unique(e: sqlx::Error) -> StoreError {
     match &e {
-        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Duplicate(db.message().to_owned()),
+        sqlx::Error::Database(db) if db.is_unique_violation() => {
+            StoreError::Duplicate(db.message().to_owned())
+        }
         _ => StoreError::Database(e),
     }
 }
@@ -280,4 +282,3 @@ macro_rules! sql_store {
 
 sql_store!(SqliteStore, "sqlite", SQLITE_MIGRATIONS);
 sql_store!(PgStore, "postgres", PG_MIGRATIONS);
-

@@ -27,7 +27,12 @@ async fn minimal_request_is_approved_in_the_documented_shape(app: TestApp) {
     let session = b["session_id"].as_str().unwrap();
     assert!(clausum_core::session::is_valid(session), "{session}");
     assert!(b["transaction_id"].as_str().unwrap().starts_with("txn_"));
-    let warned: Vec<_> = b["field_warnings"].as_array().unwrap().iter().map(|w| w["field"].as_str().unwrap()).collect();
+    let warned: Vec<_> = b["field_warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["field"].as_str().unwrap())
+        .collect();
     assert_eq!(warned, ["order_id", "device.ip", "email"]);
     assert_eq!(r.header("x-ratelimit-limit"), Some("10000"));
     assert_eq!(r.header("x-ratelimit-remaining"), Some("9999"));
@@ -47,13 +52,17 @@ async fn quickstart_request_is_recorded_without_card_numbers(app: TestApp) {
     assert_eq!(r.json["decision"], "approve");
     assert_eq!(app.count_transactions().await, 1);
     let id = r.json["transaction_id"].as_str().unwrap();
-    let row = app.store.transaction(&app.creds.organization_id, id).await.unwrap().expect("recorded");
+    let row =
+        app.store.transaction(&app.creds.organization_id, id).await.unwrap().expect("recorded");
     assert_eq!(row.email.as_deref(), Some("customer@example.com"));
     assert_eq!(row.card_bin.as_deref(), Some("411111"));
     assert_eq!(row.decision, "approve");
     assert_eq!(row.response.as_bytes(), &r.raw[..], "the stored response is the one sent");
     for stored in [&row.request, &row.response, &row.signals] {
-        assert!(!stored.contains("4111111111111111") && !stored.contains("4111 1111 1111 1111"), "PAN stored: {stored}");
+        assert!(
+            !stored.contains("4111111111111111") && !stored.contains("4111 1111 1111 1111"),
+            "PAN stored: {stored}"
+        );
     }
 }
 
@@ -80,12 +89,20 @@ async fn block_entries_decline_immediately(app: TestApp) {
     app.store.insert_blocklist_entries(&rows).await.unwrap();
     app.state.apply_blocklist_rows(&rows);
 
-    let r = app.assess(&json!({"amount": 100, "currency": "MXN", "email": "FRAUD@example.com"})).await;
-    assert_eq!((r.json["decision"].as_str(), r.json["risk_score"].as_u64()), (Some("decline"), Some(100)));
+    let r =
+        app.assess(&json!({"amount": 100, "currency": "MXN", "email": "FRAUD@example.com"})).await;
+    assert_eq!(
+        (r.json["decision"].as_str(), r.json["risk_score"].as_u64()),
+        (Some("decline"), Some(100))
+    );
     assert_eq!(r.json["blocked_by"], "blocklist:email");
-    let r = app.assess(&json!({"amount": 100, "currency": "MXN", "device": {"ip": "203.0.113.77"}})).await;
+    let r = app
+        .assess(&json!({"amount": 100, "currency": "MXN", "device": {"ip": "203.0.113.77"}}))
+        .await;
     assert_eq!(r.json["blocked_by"], "blocklist:ip_range");
-    let r = app.assess(&json!({"amount": 100, "currency": "MXN", "customer_id": "cus_payout_only"})).await;
+    let r = app
+        .assess(&json!({"amount": 100, "currency": "MXN", "customer_id": "cus_payout_only"}))
+        .await;
     assert_eq!(r.json["decision"], "approve", "a payout-only entry must not touch pay-ins");
 }
 
@@ -98,10 +115,19 @@ async fn sixth_payment_in_an_hour_is_high_velocity(app: TestApp) {
     let body = json!({"amount": 1000, "currency": "MXN", "email": "busy@example.com"});
     for _ in 0..5 {
         let r = app.assess(&body).await;
-        assert!(!r.json["signals"].as_array().unwrap().contains(&json!("high_velocity")), "{}", r.json);
+        assert!(
+            !r.json["signals"].as_array().unwrap().contains(&json!("high_velocity")),
+            "{}",
+            r.json
+        );
     }
     let r = app.assess(&body).await;
-    let hv = r.json["signal_details"].as_array().unwrap().iter().find(|s| s["code"] == "high_velocity").cloned();
+    let hv = r.json["signal_details"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["code"] == "high_velocity")
+        .cloned();
     let hv = hv.unwrap_or_else(|| panic!("no high_velocity in {}", r.json));
     assert_eq!(hv["weight"], 35);
     assert_eq!(hv["description"], "6 transactions in the last hour from this email");

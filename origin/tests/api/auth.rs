@@ -15,7 +15,9 @@ stories!(
 
 async fn missing_or_malformed_credentials_are_401(app: TestApp) {
     let body = json!({"amount": 1, "currency": "MXN"});
-    let r = Reply::read(app.client.post(app.url("/api/v1/assess")).json(&body).send().await.unwrap()).await;
+    let r =
+        Reply::read(app.client.post(app.url("/api/v1/assess")).json(&body).send().await.unwrap())
+            .await;
     assert_eq!(r.status, 401);
     assert_eq!(r.error_code(), "UNAUTHORIZED");
 
@@ -30,7 +32,8 @@ async fn missing_or_malformed_credentials_are_401(app: TestApp) {
         assert!(!r.json.to_string().contains(app.secret()), "the key must not be echoed");
     }
     // Well-formed but unknown.
-    let (_, other) = clausum_origin::bootstrap::new_key("org_x", clausum_core::keys::KeyKind::Secret, 1, 0);
+    let (_, other) =
+        clausum_origin::bootstrap::new_key("org_x", clausum_core::keys::KeyKind::Secret, 1, 0);
     let r = app.assess_with(other.expose(), &body).await;
     assert_eq!(r.status, 401);
     assert_eq!(r.error_code(), "UNAUTHORIZED");

@@ -30,7 +30,7 @@ pub fn postgres_admin_url() -> String {
 /// A fresh, uniquely named database; dropped with the guard.
 pub struct Database {
     pub url: String,
-    cleanup: Option<Box<dyn FnOnce() + Send>>,
+    cleanup: Option<Box<dyn FnOnce() + Send + Sync>>,
 }
 
 impl Drop for Database {
@@ -49,7 +49,10 @@ impl Database {
                 let dir = std::env::temp_dir().join(&name);
                 std::fs::create_dir_all(&dir).unwrap();
                 let url = format!("sqlite://{}/clausum.db", dir.display());
-                Database { url, cleanup: Some(Box::new(move || drop(std::fs::remove_dir_all(dir)))) }
+                Database {
+                    url,
+                    cleanup: Some(Box::new(move || drop(std::fs::remove_dir_all(dir)))),
+                }
             }
             Backend::Postgres => {
                 use sqlx::Connection;
@@ -64,12 +67,17 @@ impl Database {
                 // test's runtime may already be gone.
                 let cleanup = move || {
                     let _ = std::thread::spawn(move || {
-                        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                        let rt = tokio::runtime::Builder::new_current_thread()
+                            .enable_all()
+                            .build()
+                            .unwrap();
                         rt.block_on(async move {
                             if let Ok(mut c) = sqlx::PgConnection::connect(&admin).await {
-                                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                                    .execute(&mut c)
-                                    .await;
+                                let _ = sqlx::query(&format!(
+                                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                                ))
+                                .execute(&mut c)
+                                .await;
                             }
                         });
                     })
@@ -92,7 +100,7 @@ pub struct TestApp {
     pub backend: Backend,
     pub task: tokio::task::JoinHandle<std::io::Result<()>>,
     // Declared last: dropped after the server is gone.
-    pub db: Arc<Database>,
+    pub db: Database,
 }
 
 impl TestApp {
@@ -101,19 +109,30 @@ impl TestApp {
     }
 
     pub async fn spawn_with(backend: Backend, segment: Segment) -> TestApp {
-        let db = Arc::new(Database::fresh(backend).await);
+        let db = Database::fresh(backend).await;
         let config = Config::for_database(&db.url);
         let store = server::open_store(&config.database_url).await.expect("store");
         let creds = bootstrap::create_organization(
             store.as_ref(),
-            NewOrganization { name: "Test Shop".into(), segment, admin_email: None, rate_limit_per_minute: 10_000 },
+            NewOrganization {
+                name: "Test Shop".into(),
+                segment,
+                admin_email: None,
+                rate_limit_per_minute: 10_000,
+            },
         )
         .await
         .expect("organisation");
         Self::start(backend, db, config, store, creds).await
     }
 
-    async fn start(backend: Backend, db: Arc<Database>, config: Config, store: Arc<dyn Store>, creds: Credentials) -> TestApp {
+    async fn start(
+        backend: Backend,
+        db: Database,
+        config: Config,
+        store: Arc<dyn Store>,
+        creds: Credentials,
+    ) -> TestApp {
         let state = server::load_state(store.clone(), &config).await.expect("state");
         let running = server::start(&config, state.clone()).await.expect("server");
         TestApp {
@@ -149,7 +168,14 @@ impl TestApp {
 
     /// POSTs JSON to `/api/v1/assess` with `key`.
     pub async fn assess_with(&self, key: &str, body: &Value) -> Reply {
-        let res = self.client.post(self.url("/api/v1/assess")).bearer_auth(key).json(body).send().await.unwrap();
+        let res = self
+            .client
+            .post(self.url("/api/v1/assess"))
+            .bearer_auth(key)
+            .json(body)
+            .send()
+            .await
+            .unwrap();
         Reply::read(res).await
     }
 
@@ -188,7 +214,12 @@ impl Reply {
     /// Asserts the documented error body and returns its code.
     pub fn error_code(&self) -> &str {
         let e = &self.json["error"];
-        assert!(e.is_object(), "not an error body: {} {}", self.status, String::from_utf8_lossy(&self.raw));
+        assert!(
+            e.is_object(),
+            "not an error body: {} {}",
+            self.status,
+            String::from_utf8_lossy(&self.raw)
+        );
         assert!(e["message"].is_string(), "error without message: {}", self.json);
         assert!(e.get("details").is_some(), "error without details: {}", self.json);
         e["code"].as_str().expect("code")

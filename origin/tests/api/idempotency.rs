@@ -15,7 +15,12 @@ stories!(
 );
 
 async fn post(app: &TestApp, key: &str, body: &Value) -> Reply {
-    let req = app.client.post(app.url("/api/v1/assess")).bearer_auth(app.secret()).header("Idempotency-Key", key).json(body);
+    let req = app
+        .client
+        .post(app.url("/api/v1/assess"))
+        .bearer_auth(app.secret())
+        .header("Idempotency-Key", key)
+        .json(body);
     Reply::read(req.send().await.unwrap()).await
 }
 
@@ -65,7 +70,8 @@ async fn concurrent_duplicates_execute_once(app: TestApp) {
         let key = app.secret().to_owned();
         let body = body.clone();
         tasks.push(tokio::spawn(async move {
-            let req = client.post(url).bearer_auth(key).header("Idempotency-Key", "race-1").json(&body);
+            let req =
+                client.post(url).bearer_auth(key).header("Idempotency-Key", "race-1").json(&body);
             Reply::read(req.send().await.unwrap()).await
         }));
     }

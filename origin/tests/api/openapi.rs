@@ -25,7 +25,9 @@ fn every_operation_and_field_is_documented() {
         if let Some(props) = schema["properties"].as_object() {
             for (field, p) in props {
                 let described = p["description"].is_string()
-                    || p["allOf"].as_array().is_some_and(|a| a.iter().any(|x| x["description"].is_string()));
+                    || p["allOf"]
+                        .as_array()
+                        .is_some_and(|a| a.iter().any(|x| x["description"].is_string()));
                 assert!(described, "{name}.{field} has no description");
             }
         }

@@ -28,7 +28,13 @@ async fn health_and_catalog_need_no_key(app: TestApp) {
         assert_eq!(reqs[0]["field"], "amount");
         assert_eq!(reqs[0]["level"], "required");
     }
-    assert!(r.json["resilience"].as_array().unwrap().iter().any(|c| c["code"] == "ASSESS_TIMEOUT" && c["status"] == 504));
+    assert!(
+        r.json["resilience"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["code"] == "ASSESS_TIMEOUT" && c["status"] == 504)
+    );
 }
 
 async fn unknown_routes_and_methods_get_the_error_body(app: TestApp) {
