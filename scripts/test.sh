@@ -17,6 +17,9 @@ rustup component list --installed | grep -q '^clippy' || rustup component add cl
 step "services: PostgreSQL"
 scripts/services.sh
 
+step "field data: GeoIP database (npm)"
+scripts/fetch-geoip.sh
+
 if [ -z "${SKIP_LINT:-}" ]; then
   step "format"
   cargo fmt --all -- --check

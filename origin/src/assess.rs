@@ -193,6 +193,8 @@ async fn decide_and_record(
     let history: HistoryView =
         state.history.lock().expect("history lock").view(&payer, engine::primary_key(&payer));
 
+    let ip_country =
+        tx.device.ip.as_ref().zip(state.geo.as_ref()).and_then(|(ip, geo)| geo.country(ip.addr()));
     let settings = org.settings.read().expect("settings lock").clone();
     let assessment = {
         let blocklist = org.blocklist.read().expect("blocklist lock");
@@ -200,7 +202,7 @@ async fn decide_and_record(
             OrgConfig { policy: &settings.policy, blocklist: &blocklist, rules: &settings.rules };
         let ctx = Context {
             flow: Flow::Payin,
-            ip_country: None,
+            ip_country,
             velocity: &velocity,
             history: &history,
             now_ms: now,

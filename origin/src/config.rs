@@ -33,6 +33,11 @@ pub struct Config {
     #[arg(long, env = "CLAUSUM_HASH_KEY", hide_env_values = true)]
     pub hash_key: Option<String>,
 
+    /// IP → country database (MMDB). Defaults to `data/geo-whois-asn-country.mmdb`
+    /// when that file exists (`scripts/fetch-geoip.sh` fetches it).
+    #[arg(long, env = "CLAUSUM_GEOIP_DB")]
+    pub geoip_db: Option<std::path::PathBuf>,
+
     /// Skip creating the sandbox organisation on a first start.
     #[arg(long, env = "CLAUSUM_NO_BOOTSTRAP", default_value_t = false)]
     pub no_bootstrap: bool,
@@ -48,6 +53,7 @@ impl Config {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             assess_timeout_ms: 2_000,
             hash_key: None,
+            geoip_db: None,
             no_bootstrap: true,
         }
     }

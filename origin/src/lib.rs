@@ -17,6 +17,7 @@
 //! - [`auth`], [`limiter`], [`idempotency`]: who may call, how often, and
 //!   how retries stay safe.
 //! - [`bootstrap`]: new organisations with their first keys.
+//! - [`geo`]: IP → country from an MMDB database.
 
 pub mod api;
 pub mod assess;
@@ -24,6 +25,7 @@ pub mod auth;
 pub mod bootstrap;
 pub mod config;
 pub mod error;
+pub mod geo;
 pub mod idempotency;
 pub mod limiter;
 pub mod payload;

@@ -13,6 +13,7 @@ use rand::RngCore;
 use crate::{
     api,
     config::Config,
+    geo::GeoIp,
     state::AppState,
     store::{PgStore, SqliteStore, Store},
     time::now_ms,
@@ -63,7 +64,13 @@ pub struct Running {
 /// Loads the state for `config` from an opened store.
 pub async fn load_state(store: Arc<dyn Store>, config: &Config) -> anyhow::Result<Arc<AppState>> {
     let key = digest_key(store.as_ref(), config.hash_key.as_deref()).await?;
-    let state = AppState::load(store, key, Duration::from_millis(config.assess_timeout_ms)).await?;
+    let geo = GeoIp::from_config(config.geoip_db.as_deref())?;
+    match &geo {
+        Some(_) => tracing::info!("GeoIP database loaded: IP-country signals are on"),
+        None => tracing::info!("no GeoIP database (CLAUSUM_GEOIP_DB): IP-country signals are off"),
+    }
+    let state =
+        AppState::load(store, key, Duration::from_millis(config.assess_timeout_ms), geo).await?;
     spawn_maintenance(state.clone());
     Ok(state)
 }

@@ -23,6 +23,7 @@ use clausum_core::{
 };
 
 use crate::{
+    geo::GeoIp,
     idempotency::Idempotency,
     limiter::RateLimiter,
     store::{
@@ -113,6 +114,8 @@ pub struct AppState {
     pub observation_seq: AtomicU64,
     /// Assess deadline.
     pub assess_timeout: std::time::Duration,
+    /// IP → country, when a database is configured.
+    pub geo: Option<GeoIp>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -127,6 +130,7 @@ impl AppState {
         store: Arc<dyn Store>,
         digest_key: DigestKey,
         assess_timeout: std::time::Duration,
+        geo: Option<GeoIp>,
     ) -> StoreResult<Arc<Self>> {
         let state = Arc::new(AppState {
             writer: Writer::spawn(store.clone()),
@@ -140,6 +144,7 @@ impl AppState {
             idempotency: Idempotency::default(),
             observation_seq: AtomicU64::new(1),
             assess_timeout,
+            geo,
         });
         state.reload_keys().await?;
         for org in state.store.organizations().await? {

@@ -11,6 +11,7 @@ stories!(
     quickstart_request_is_recorded_without_card_numbers,
     block_entries_decline_immediately,
     sixth_payment_in_an_hour_is_high_velocity,
+    ip_country_disagreeing_with_billing_and_card_is_a_signal,
 );
 
 async fn minimal_request_is_approved_in_the_documented_shape(app: TestApp) {
@@ -132,4 +133,29 @@ async fn sixth_payment_in_an_hour_is_high_velocity(app: TestApp) {
     assert_eq!(hv["weight"], 35);
     assert_eq!(hv["description"], "6 transactions in the last hour from this email");
     assert_eq!(app.count_transactions().await, 6);
+}
+
+async fn ip_country_disagreeing_with_billing_and_card_is_a_signal(app: TestApp) {
+    // 8.8.8.8 is registered in the US; the card and billing say Mexico.
+    let r = app
+        .assess(&json!({
+            "amount": 1000, "currency": "MXN",
+            "payment_method": {"card_bin": "411111", "card_last4": "4242", "card_country": "MX"},
+            "billing": {"country": "MX"}, "device": {"ip": "8.8.8.8"}
+        }))
+        .await;
+    let details = r.json["signal_details"].as_array().unwrap();
+    let ip_billing = details.iter().find(|s| s["code"] == "ip_billing_country_mismatch");
+    let ip_billing = ip_billing.unwrap_or_else(|| panic!("no IP-country signal in {}", r.json));
+    assert_eq!(ip_billing["description"], "IP country US differs from billing country MX");
+    assert!(details.iter().any(|s| s["code"] == "ip_card_country_mismatch"));
+    // The same payer from a Mexican IP raises neither.
+    let r = app
+        .assess(&json!({
+            "amount": 1000, "currency": "MXN",
+            "payment_method": {"card_bin": "411111", "card_last4": "4242", "card_country": "MX"},
+            "billing": {"country": "MX"}, "device": {"ip": "201.150.10.22"}
+        }))
+        .await;
+    assert!(!r.json["signals"].to_string().contains("ip_"), "{}", r.json);
 }

@@ -27,6 +27,20 @@ pub fn postgres_admin_url() -> String {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
 }
 
+/// The GeoIP database `scripts/fetch-geoip.sh` fetches (the test script
+/// runs it first); every test server uses it so results do not depend on
+/// whether it happens to be present.
+pub fn geoip_db() -> std::path::PathBuf {
+    let p =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/geo-whois-asn-country.mmdb");
+    assert!(
+        p.exists(),
+        "{} is missing: run scripts/fetch-geoip.sh (scripts/test.sh does)",
+        p.display()
+    );
+    p
+}
+
 /// A fresh, uniquely named database; dropped with the guard.
 pub struct Database {
     pub url: String,
@@ -110,7 +124,8 @@ impl TestApp {
 
     pub async fn spawn_with(backend: Backend, segment: Segment) -> TestApp {
         let db = Database::fresh(backend).await;
-        let config = Config::for_database(&db.url);
+        let mut config = Config::for_database(&db.url);
+        config.geoip_db = Some(geoip_db());
         let store = server::open_store(&config.database_url).await.expect("store");
         let creds = bootstrap::create_organization(
             store.as_ref(),
