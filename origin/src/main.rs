@@ -102,6 +102,11 @@ async fn main() -> anyhow::Result<()> {
                     "First start: created a sandbox organisation. These secrets are shown only once:\n"
                 );
                 print_credentials(&creds);
+                println!("\nTry it:\n  export CLAUSUM_SECRET_KEY={}", creds.keys.secret);
+                println!(
+                    "  curl -s http://{}/api/v1/assess -H \"Authorization: Bearer $CLAUSUM_SECRET_KEY\" \\\n    -H 'Content-Type: application/json' -d '{{\"amount\": 1500, \"currency\": \"MXN\"}}'\n",
+                    config.listen
+                );
             }
             let state = server::load_state(store, &config).await?;
             tracing::info!(listen = %config.listen, database = state.store.backend(), "serving");

@@ -6,7 +6,7 @@
 //! typed against its own sqlx driver. Runtime `query_as` (as atuin does)
 //! rather than `query!` keeps the build free of a database connection.
 
-use std::str::FromStr;
+use std::{collections::HashSet, str::FromStr, sync::OnceLock};
 
 use async_trait::async_trait;
 use sqlx::{
@@ -93,6 +93,41 @@ macro_rules! insert_key {
         .await
         .map_err(on_unique)?;
     }};
+}
+
+/// Rows per multi-row insert statement. A few fixed sizes keep the number
+/// of distinct statements (and so of prepared-statement cache entries) small.
+const CHUNKS: [usize; 4] = [64, 16, 4, 1];
+
+/// The largest chunk size that fits in `remaining`.
+fn chunk_len(remaining: usize) -> usize {
+    CHUNKS.into_iter().find(|&c| c <= remaining).unwrap_or(1)
+}
+
+/// `INSERT … VALUES (…), (…) ON CONFLICT DO NOTHING RETURNING id` for `n`
+/// rows (`n` one of [`CHUNKS`]): the ids returned are the rows written;
+/// a row whose idempotency key is taken is skipped, not an error.
+fn insert_sql(n: usize) -> &'static str {
+    static SQL: OnceLock<Vec<String>> = OnceLock::new();
+    let all = SQL.get_or_init(|| {
+        CHUNKS
+            .iter()
+            .map(|&rows| {
+                let cols = TX_COLUMNS.split(',').count();
+                let tuples: Vec<String> = (0..rows)
+                    .map(|r| {
+                        let params: Vec<String> = (1..=cols).map(|c| format!("${}", r * cols + c)).collect();
+                        format!("({})", params.join(", "))
+                    })
+                    .collect();
+                format!(
+                    "INSERT INTO transactions ({TX_COLUMNS}) VALUES {} ON CONFLICT DO NOTHING RETURNING id",
+                    tuples.join(", ")
+                )
+            })
+            .collect()
+    });
+    &all[CHUNKS.iter().position(|&c| c == n).expect("n is a chunk size")]
 }
 
 macro_rules! sql_store {
@@ -232,25 +267,33 @@ macro_rules! sql_store {
             }
 
             async fn insert_transactions(&self, rows: &[TransactionRow]) -> StoreResult<Vec<InsertOutcome>> {
+                // Multi-row statements: sqlx runs each statement as a round trip
+                // to the driver's thread, so one statement per row would make
+                // the batch cost a context switch per row.
                 let mut tx = self.pool.begin().await?;
-                let mut out = Vec::with_capacity(rows.len());
-                for r in rows {
-                    let n = sqlx::query(&format!(
-                        "INSERT INTO transactions ({TX_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
-                         $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26) \
-                         ON CONFLICT DO NOTHING"))
-                        .bind(&r.id).bind(&r.organization_id).bind(&r.api_key_id).bind(&r.flow)
-                        .bind(&r.session_id).bind(r.amount_minor).bind(&r.currency).bind(&r.email)
-                        .bind(&r.card_bin).bind(&r.card_last4).bind(&r.ip).bind(&r.device_fingerprint)
-                        .bind(&r.customer_id).bind(&r.order_id).bind(&r.payment_id).bind(&r.submerchant_id)
-                        .bind(&r.decision).bind(r.risk_score).bind(&r.blocked_by).bind(&r.signals)
-                        .bind(&r.request).bind(&r.response).bind(&r.idempotency_key).bind(&r.request_hash)
-                        .bind(r.is_fraudulent).bind(r.created_at)
-                        .execute(&mut *tx).await?.rows_affected();
-                    out.push(if n == 1 { InsertOutcome::Inserted } else { InsertOutcome::IdempotencyConflict });
+                let mut inserted: HashSet<String> = HashSet::with_capacity(rows.len());
+                let mut rest = rows;
+                while !rest.is_empty() {
+                    let n = chunk_len(rest.len());
+                    let (chunk, tail) = rest.split_at(n);
+                    let mut q = sqlx::query_scalar::<_, String>(insert_sql(n));
+                    for r in chunk {
+                        q = q.bind(&r.id).bind(&r.organization_id).bind(&r.api_key_id).bind(&r.flow)
+                            .bind(&r.session_id).bind(r.amount_minor).bind(&r.currency).bind(&r.email)
+                            .bind(&r.card_bin).bind(&r.card_last4).bind(&r.ip).bind(&r.device_fingerprint)
+                            .bind(&r.customer_id).bind(&r.order_id).bind(&r.payment_id).bind(&r.submerchant_id)
+                            .bind(&r.decision).bind(r.risk_score).bind(&r.blocked_by).bind(&r.signals)
+                            .bind(&r.request).bind(&r.response).bind(&r.idempotency_key).bind(&r.request_hash)
+                            .bind(r.is_fraudulent).bind(r.created_at);
+                    }
+                    inserted.extend(q.fetch_all(&mut *tx).await?);
+                    rest = tail;
                 }
                 tx.commit().await?;
-                Ok(out)
+                Ok(rows
+                    .iter()
+                    .map(|r| if inserted.contains(&r.id) { InsertOutcome::Inserted } else { InsertOutcome::IdempotencyConflict })
+                    .collect())
             }
 
             async fn idempotent_replay(&self, org_id: &str, key: &str) -> StoreResult<Option<IdempotentReplay>> {

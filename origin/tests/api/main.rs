@@ -8,5 +8,6 @@ mod idempotency;
 mod limits;
 mod openapi;
 mod restart;
+mod store;
 mod system;
 mod validation;
