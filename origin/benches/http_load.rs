@@ -45,6 +45,10 @@ use poem::{
     web::Json,
 };
 
+/// The same allocator as the `clausum-origin` binary.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 struct Args {
     seconds: u64,
     connections: usize,
@@ -84,7 +88,10 @@ struct Target {
 async fn setup(a: &Args) -> Target {
     let dir = std::env::temp_dir().join(format!("clausum-bench-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).unwrap();
-    let mut config = Config::for_database(&format!("sqlite://{}/bench.db", dir.display()));
+    let mut config = Config::for_database(
+        &std::env::var("BENCH_DB")
+            .unwrap_or_else(|_| format!("sqlite://{}/bench.db", dir.display())),
+    );
     config.assess_timeout_ms = 10_000;
     let store = server::open_store(&config.database_url).await.unwrap();
     let creds = bootstrap::create_organization(

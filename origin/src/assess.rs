@@ -74,15 +74,16 @@ pub async fn payin(
         ));
     }
     let idem_key = idempotency_key(header_key, &tx)?;
-    let request_hash = request_hash(&tx);
+    let (stored_request, request_hash) = canonical_request(&tx);
+    let prepared = Prepared { tx, stored_request, request_hash, precheck };
 
     if precheck || idem_key.is_none() {
-        return decide_and_record(state, key, &tx, request_hash, None, precheck, started).await;
+        return decide_and_record(state, key, &prepared, None, started).await;
     }
     let idem = idem_key.expect("checked");
     loop {
         match state.idempotency.begin(&key.organization_id, &idem) {
-            Begin::Replay(stored) => return replay(stored, &request_hash),
+            Begin::Replay(stored) => return replay(stored, &prepared.request_hash),
             Begin::Wait(notify) => {
                 // Woken when the first request finishes (the claim is then
                 // gone or answered); the handler's deadline bounds the wait.
@@ -95,16 +96,7 @@ pub async fn payin(
             }
             Begin::Fresh => {
                 let claim = Claim { state, org: &key.organization_id, key: &idem, stored: None };
-                return decide_and_record(
-                    state,
-                    key,
-                    &tx,
-                    request_hash,
-                    Some(claim),
-                    false,
-                    started,
-                )
-                .await;
+                return decide_and_record(state, key, &prepared, Some(claim), started).await;
             }
         }
     }
@@ -152,23 +144,40 @@ fn idempotency_key(header: Option<String>, tx: &Transaction) -> Result<Option<St
     })
 }
 
-/// SHA-256 of the normalised request without its idempotency key: two
-/// bodies that mean the same thing hash the same.
-fn request_hash(tx: &Transaction) -> String {
+/// The normalised request as stored, and the SHA-256 of it without its
+/// idempotency key: two bodies that mean the same thing hash the same.
+fn canonical_request(tx: &Transaction) -> (String, String) {
     let mut wire = tx.to_wire();
-    wire.idempotency_key = None;
-    hex::encode(Sha256::digest(serde_json::to_vec(&wire).expect("wire types serialise")))
+    let stored = serde_json::to_string(&wire).expect("wire types serialise");
+    let hash = if wire.idempotency_key.is_some() {
+        wire.idempotency_key = None;
+        hex::encode(Sha256::digest(serde_json::to_vec(&wire).expect("wire types serialise")))
+    } else {
+        hex::encode(Sha256::digest(stored.as_bytes()))
+    };
+    (stored, hash)
+}
+
+/// A validated request, ready to decide.
+struct Prepared {
+    tx: Transaction,
+    /// The normalised request as stored.
+    stored_request: String,
+    /// Its hash without the idempotency key.
+    request_hash: String,
+    /// A publishable-key pre-check.
+    precheck: bool,
 }
 
 async fn decide_and_record(
     state: &Arc<AppState>,
     key: &KeyInfo,
-    tx: &Transaction,
-    request_hash: String,
+    prepared: &Prepared,
     mut claim: Option<Claim<'_>>,
-    precheck: bool,
     started: Instant,
 ) -> Result<Answer, ApiError> {
+    let Prepared { tx, stored_request, request_hash, precheck } = prepared;
+    let precheck = *precheck;
     let org = state.org(&key.organization_id).ok_or_else(|| {
         ApiError::internal(&format!("organisation {} not loaded", key.organization_id))
     })?;
@@ -259,8 +268,8 @@ async fn decide_and_record(
         decision: assessment.decision.as_str().to_owned(),
         risk_score: i64::from(assessment.risk_score),
         blocked_by: assessment.blocked_by.clone(),
-        signals: serde_json::to_string(&response.signal_details).expect("serialises"),
-        request: serde_json::to_string(&tx.to_wire()).expect("serialises"),
+        signals: serde_json::to_string(&response.signals).expect("serialises"),
+        request: stored_request.clone(),
         response: String::from_utf8(body.to_vec()).expect("JSON is UTF-8"),
         idempotency_key: claim.as_ref().map(|c| c.key.to_owned()),
         request_hash: request_hash.clone(),
@@ -281,7 +290,8 @@ async fn decide_and_record(
                 now,
             );
             if let Some(c) = claim.as_mut() {
-                c.stored = Some(Stored { request_hash, response: body.clone() });
+                c.stored =
+                    Some(Stored { request_hash: request_hash.clone(), response: body.clone() });
             }
             Ok(Answer { body, replayed: false, precheck: false })
         }
@@ -299,7 +309,7 @@ async fn decide_and_record(
             if let Some(c) = claim.as_mut() {
                 c.stored = Some(stored.clone());
             }
-            replay(stored, &request_hash)
+            replay(stored, request_hash)
         }
         Err(e) => {
             withdraw(state);

@@ -9,6 +9,11 @@ use clausum_origin::{
     server,
 };
 
+/// mimalloc: the request path allocates many small, short-lived values
+/// across threads, where glibc's allocator spends much of its time.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "clausum-origin", version, about = "Clausum's authoritative API server")]
 struct Cli {

@@ -115,9 +115,19 @@ impl<T: DeserializeOwned + Type + Send> ParsePayload for JsonBody<T> {
                 ApiError::new(ErrorCode::ValidationError, "A JSON body is required.").into()
             );
         }
-        let de = &mut serde_json::Deserializer::from_slice(&raw);
-        let value: T = serde_path_to_error::deserialize(de).map_err(parse_error)?;
-        Ok(JsonBody { value, raw })
+        // The fast path parses plainly; only a failed parse pays for
+        // re-parsing with path tracking, to name the offending field.
+        match serde_json::from_slice::<T>(&raw) {
+            Ok(value) => Ok(JsonBody { value, raw }),
+            Err(_) => {
+                let de = &mut serde_json::Deserializer::from_slice(&raw);
+                match serde_path_to_error::deserialize::<_, T>(de) {
+                    Err(e) => Err(parse_error(e).into()),
+                    // Unreachable in practice: the same bytes, the same type.
+                    Ok(value) => Ok(JsonBody { value, raw }),
+                }
+            }
+        }
     }
 }
 

@@ -183,7 +183,7 @@ pub struct TransactionRow {
     pub risk_score: i64,
     /// Hard-block reason.
     pub blocked_by: Option<String>,
-    /// JSON array of signal details.
+    /// JSON array of the fired signal codes (details are in `response`).
     pub signals: String,
     /// The normalised, PAN-free request (JSON).
     pub request: String,

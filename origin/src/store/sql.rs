@@ -6,7 +6,7 @@
 //! typed against its own sqlx driver. Runtime `query_as` (as atuin does)
 //! rather than `query!` keeps the build free of a database connection.
 
-use std::{collections::HashSet, str::FromStr, sync::OnceLock};
+use std::{str::FromStr, sync::OnceLock};
 
 use async_trait::async_trait;
 use sqlx::{
@@ -29,17 +29,29 @@ pub struct SqliteStore {
 impl SqliteStore {
     /// Opens (creating if needed) the database at `url` (`sqlite://path` or
     /// `sqlite::memory:`). WAL mode lets readers run beside the writer;
-    /// `synchronous = FULL` makes every committed batch durable on disk.
+    /// `synchronous = FULL` (the default) syncs every committed batch to
+    /// disk before it is acknowledged. `CLAUSUM_SQLITE_SYNCHRONOUS=normal`
+    /// trades that for speed: a committed batch survives a crash of the
+    /// process but not of the machine.
     pub async fn connect(url: &str) -> StoreResult<Self> {
+        let synchronous = match std::env::var("CLAUSUM_SQLITE_SYNCHRONOUS").as_deref() {
+            Ok("normal") => SqliteSynchronous::Normal,
+            _ => SqliteSynchronous::Full,
+        };
         let opts = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
+            .synchronous(synchronous)
             .foreign_keys(true)
             .busy_timeout(std::time::Duration::from_secs(5));
         // An in-memory database exists per connection: keep exactly one.
         let max = if url.contains(":memory:") { 1 } else { 4 };
-        let pool = SqlitePoolOptions::new().max_connections(max).connect_with(opts).await?;
+        // A ping before every acquire would add a round trip to each write.
+        let pool = SqlitePoolOptions::new()
+            .max_connections(max)
+            .test_before_acquire(false)
+            .connect_with(opts)
+            .await?;
         Ok(SqliteStore { pool })
     }
 }
@@ -55,6 +67,7 @@ impl PgStore {
     pub async fn connect(url: &str) -> StoreResult<Self> {
         let pool = PgPoolOptions::new()
             .max_connections(16)
+            .test_before_acquire(false)
             .acquire_timeout(std::time::Duration::from_secs(5))
             .connect(url)
             .await?;
@@ -95,43 +108,118 @@ macro_rules! insert_key {
     }};
 }
 
-/// Rows per multi-row insert statement. A few fixed sizes keep the number
-/// of distinct statements (and so of prepared-statement cache entries) small.
-const CHUNKS: [usize; 4] = [64, 16, 4, 1];
+/// Rows per multi-row insert statement at most. Statements are prepared
+/// per row count, so this also bounds the prepared-statement cache (sqlx
+/// keeps 100 per connection).
+pub const MAX_INSERT_ROWS: usize = 64;
 
-/// The largest chunk size that fits in `remaining`.
-fn chunk_len(remaining: usize) -> usize {
-    CHUNKS.into_iter().find(|&c| c <= remaining).unwrap_or(1)
+/// How a backend spells bind parameters.
+#[derive(Clone, Copy)]
+enum Placeholders {
+    /// `$1, $2, …` (PostgreSQL).
+    Numbered,
+    /// `?, ?, …` (SQLite). SQLite resolves each *named* parameter (`$1`
+    /// counts as a name) by a linear scan of the statement's parameter list,
+    /// which makes binding a 1,664-parameter insert quadratic; anonymous
+    /// `?` parameters bind by position.
+    Anonymous,
 }
 
-/// `INSERT … VALUES (…), (…) ON CONFLICT DO NOTHING RETURNING id` for `n`
-/// rows (`n` one of [`CHUNKS`]): the ids returned are the rows written;
-/// a row whose idempotency key is taken is skipped, not an error.
-fn insert_sql(n: usize) -> &'static str {
-    static SQL: OnceLock<Vec<String>> = OnceLock::new();
-    let all = SQL.get_or_init(|| {
-        CHUNKS
-            .iter()
-            .map(|&rows| {
-                let cols = TX_COLUMNS.split(',').count();
+/// `INSERT … VALUES (…), (…) ON CONFLICT DO NOTHING` for `n` rows
+/// (1 ≤ n ≤ [`MAX_INSERT_ROWS`]): a row whose idempotency key is taken is
+/// skipped, not an error.
+fn insert_sql(n: usize, style: Placeholders) -> &'static str {
+    static NUMBERED: OnceLock<Vec<String>> = OnceLock::new();
+    static ANONYMOUS: OnceLock<Vec<String>> = OnceLock::new();
+    let cell = match style {
+        Placeholders::Numbered => &NUMBERED,
+        Placeholders::Anonymous => &ANONYMOUS,
+    };
+    let all = cell.get_or_init(|| {
+        let cols = TX_COLUMNS.split(',').count();
+        (1..=MAX_INSERT_ROWS)
+            .map(|rows| {
                 let tuples: Vec<String> = (0..rows)
                     .map(|r| {
-                        let params: Vec<String> = (1..=cols).map(|c| format!("${}", r * cols + c)).collect();
+                        let params: Vec<String> = (1..=cols)
+                            .map(|c| match style {
+                                Placeholders::Numbered => format!("${}", r * cols + c),
+                                Placeholders::Anonymous => "?".to_owned(),
+                            })
+                            .collect();
                         format!("({})", params.join(", "))
                     })
                     .collect();
                 format!(
-                    "INSERT INTO transactions ({TX_COLUMNS}) VALUES {} ON CONFLICT DO NOTHING RETURNING id",
+                    "INSERT INTO transactions ({TX_COLUMNS}) VALUES {} ON CONFLICT DO NOTHING",
                     tuples.join(", ")
                 )
             })
             .collect()
     });
-    &all[CHUNKS.iter().position(|&c| c == n).expect("n is a chunk size")]
+    &all[n - 1]
+}
+
+/// Inserts up to [`MAX_INSERT_ROWS`] rows with one statement on `$exec`,
+/// then — only if fewer rows were written than sent, i.e. an idempotency
+/// key was taken — looks up which ones made it.
+macro_rules! insert_chunk {
+    ($exec:expr, $rows:expr, $style:expr) => {{
+        let rows: &[TransactionRow] = $rows;
+        let mut q = sqlx::query(insert_sql(rows.len(), $style));
+        for r in rows {
+            q = q
+                .bind(&r.id)
+                .bind(&r.organization_id)
+                .bind(&r.api_key_id)
+                .bind(&r.flow)
+                .bind(&r.session_id)
+                .bind(r.amount_minor)
+                .bind(&r.currency)
+                .bind(&r.email)
+                .bind(&r.card_bin)
+                .bind(&r.card_last4)
+                .bind(&r.ip)
+                .bind(&r.device_fingerprint)
+                .bind(&r.customer_id)
+                .bind(&r.order_id)
+                .bind(&r.payment_id)
+                .bind(&r.submerchant_id)
+                .bind(&r.decision)
+                .bind(r.risk_score)
+                .bind(&r.blocked_by)
+                .bind(&r.signals)
+                .bind(&r.request)
+                .bind(&r.response)
+                .bind(&r.idempotency_key)
+                .bind(&r.request_hash)
+                .bind(r.is_fraudulent)
+                .bind(r.created_at);
+        }
+        let written = q.execute($exec).await?.rows_affected();
+        let mut out = Vec::with_capacity(rows.len());
+        if written == rows.len() as u64 {
+            out.resize(rows.len(), InsertOutcome::Inserted);
+        } else {
+            for r in rows {
+                let kept: Option<String> =
+                    sqlx::query_scalar("SELECT id FROM transactions WHERE id = $1")
+                        .bind(&r.id)
+                        .fetch_optional($exec)
+                        .await?;
+                out.push(if kept.is_some() {
+                    InsertOutcome::Inserted
+                } else {
+                    InsertOutcome::IdempotencyConflict
+                });
+            }
+        }
+        StoreResult::Ok(out)
+    }};
 }
 
 macro_rules! sql_store {
-    ($store:ty, $name:literal, $migrator:expr) => {
+    ($store:ty, $name:literal, $migrator:expr, $placeholders:expr) => {
         #[async_trait]
         impl Store for $store {
             fn backend(&self) -> &'static str {
@@ -267,33 +355,22 @@ macro_rules! sql_store {
             }
 
             async fn insert_transactions(&self, rows: &[TransactionRow]) -> StoreResult<Vec<InsertOutcome>> {
-                // Multi-row statements: sqlx runs each statement as a round trip
-                // to the driver's thread, so one statement per row would make
-                // the batch cost a context switch per row.
+                // sqlx runs each statement as a round trip to the driver, and
+                // under load every round trip waits for a scheduler slot. So a
+                // batch of up to MAX_INSERT_ROWS rows is one multi-row statement
+                // — atomic on its own, one round trip, one sync — and only a
+                // larger batch opens an explicit transaction around several.
+                if rows.len() <= MAX_INSERT_ROWS {
+                    let mut conn = self.pool.acquire().await?;
+                    return insert_chunk!(&mut *conn, rows, $placeholders);
+                }
                 let mut tx = self.pool.begin().await?;
-                let mut inserted: HashSet<String> = HashSet::with_capacity(rows.len());
-                let mut rest = rows;
-                while !rest.is_empty() {
-                    let n = chunk_len(rest.len());
-                    let (chunk, tail) = rest.split_at(n);
-                    let mut q = sqlx::query_scalar::<_, String>(insert_sql(n));
-                    for r in chunk {
-                        q = q.bind(&r.id).bind(&r.organization_id).bind(&r.api_key_id).bind(&r.flow)
-                            .bind(&r.session_id).bind(r.amount_minor).bind(&r.currency).bind(&r.email)
-                            .bind(&r.card_bin).bind(&r.card_last4).bind(&r.ip).bind(&r.device_fingerprint)
-                            .bind(&r.customer_id).bind(&r.order_id).bind(&r.payment_id).bind(&r.submerchant_id)
-                            .bind(&r.decision).bind(r.risk_score).bind(&r.blocked_by).bind(&r.signals)
-                            .bind(&r.request).bind(&r.response).bind(&r.idempotency_key).bind(&r.request_hash)
-                            .bind(r.is_fraudulent).bind(r.created_at);
-                    }
-                    inserted.extend(q.fetch_all(&mut *tx).await?);
-                    rest = tail;
+                let mut out = Vec::with_capacity(rows.len());
+                for chunk in rows.chunks(MAX_INSERT_ROWS) {
+                    out.extend(insert_chunk!(&mut *tx, chunk, $placeholders)?);
                 }
                 tx.commit().await?;
-                Ok(rows
-                    .iter()
-                    .map(|r| if inserted.contains(&r.id) { InsertOutcome::Inserted } else { InsertOutcome::IdempotencyConflict })
-                    .collect())
+                Ok(out)
             }
 
             async fn idempotent_replay(&self, org_id: &str, key: &str) -> StoreResult<Option<IdempotentReplay>> {
@@ -323,5 +400,5 @@ macro_rules! sql_store {
     };
 }
 
-sql_store!(SqliteStore, "sqlite", SQLITE_MIGRATIONS);
-sql_store!(PgStore, "postgres", PG_MIGRATIONS);
+sql_store!(SqliteStore, "sqlite", SQLITE_MIGRATIONS, Placeholders::Anonymous);
+sql_store!(PgStore, "postgres", PG_MIGRATIONS, Placeholders::Numbered);

@@ -14,8 +14,8 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::{InsertOutcome, Store, TransactionRow};
 
-/// Rows written per database transaction at most.
-pub const MAX_BATCH: usize = 256;
+/// Rows written per batch at most: one multi-row statement.
+pub const MAX_BATCH: usize = super::sql::MAX_INSERT_ROWS;
 /// Rows waiting at most before callers feel back-pressure.
 const QUEUE: usize = 8_192;
 
