@@ -239,14 +239,22 @@ async fn saturate(load: &Load, connections: usize, secs: u64) -> (f64, u64) {
     (rate, errors.load(Ordering::Relaxed))
 }
 
-/// Open loop at `rate` requests/s spread over `connections`; latency from
-/// each request's scheduled time.
-async fn fixed_rate(
-    load: &Load,
-    connections: usize,
-    rate: f64,
-    secs: u64,
-) -> (Histogram<u64>, u64) {
+/// Latencies of an open-loop run, in microseconds.
+struct Latencies {
+    /// From each request's scheduled send time: includes any queueing and
+    /// the client timer's 1 ms granularity.
+    scheduled: Histogram<u64>,
+    /// From the moment the request was actually written.
+    service: Histogram<u64>,
+    errors: u64,
+}
+
+fn histogram() -> Histogram<u64> {
+    Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).expect("valid bounds")
+}
+
+/// Open loop at `rate` requests/s spread over `connections`.
+async fn fixed_rate(load: &Load, connections: usize, rate: f64, secs: u64) -> Latencies {
     let per_conn_interval = Duration::from_secs_f64(connections as f64 / rate);
     let mut tasks = Vec::new();
     let start = Instant::now() + Duration::from_millis(200);
@@ -255,32 +263,38 @@ async fn fixed_rate(
         let load = load.clone();
         tasks.push(tokio::spawn(async move {
             let mut sender = connect(load.addr).await;
-            let mut hist = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).unwrap();
+            let (mut scheduled, mut service) = (histogram(), histogram());
             let mut errors = 0u64;
             // Stagger connections across one interval.
             let mut next = start + per_conn_interval.mul_f64(c as f64 / connections as f64);
             let mut i = c as u64;
             while next < end {
                 tokio::time::sleep_until(next.into()).await;
+                let sent = Instant::now();
                 if !send(&mut sender, &load, i).await {
                     errors += 1;
                 }
-                let micros = Instant::now().saturating_duration_since(next).as_micros() as u64;
-                hist.record(micros.max(1)).unwrap();
+                let done = Instant::now();
+                scheduled
+                    .record((done.saturating_duration_since(next).as_micros() as u64).max(1))
+                    .unwrap();
+                service
+                    .record((done.saturating_duration_since(sent).as_micros() as u64).max(1))
+                    .unwrap();
                 next += per_conn_interval;
                 i += connections as u64;
             }
-            (hist, errors)
+            Latencies { scheduled, service, errors }
         }));
     }
-    let mut all = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).unwrap();
-    let mut errors = 0;
+    let mut all = Latencies { scheduled: histogram(), service: histogram(), errors: 0 };
     for t in tasks {
-        let (h, e) = t.await.unwrap();
-        all.add(&h).unwrap();
-        errors += e;
+        let l = t.await.unwrap();
+        all.scheduled.add(&l.scheduled).unwrap();
+        all.service.add(&l.service).unwrap();
+        all.errors += l.errors;
     }
-    (all, errors)
+    all
 }
 
 fn ms(h: &Histogram<u64>, q: f64) -> f64 {
@@ -315,25 +329,33 @@ fn main() {
         let (assess_rps, assess_err) = saturate(&assess, a.connections, a.seconds).await;
         let half = assess_rps / 2.0;
         eprintln!("latency: open loop at {half:.0} req/s for {} s per route", a.seconds);
-        let (assess_h, assess_lat_err) = fixed_rate(&assess, a.connections, half, a.seconds).await;
-        let (echo_h, echo_lat_err) = fixed_rate(&echo, a.connections, half, a.seconds).await;
+        let assess_lat = fixed_rate(&assess, a.connections, half, a.seconds).await;
+        let echo_lat = fixed_rate(&echo, a.connections, half, a.seconds).await;
 
         println!();
-        println!("| route | saturation (req/s) | errors | p50 @ {half:.0} req/s | p90 | p99 | p99.9 | max |");
+        println!("Saturation (closed loop, {} connections):", a.connections);
+        println!();
+        println!("| route | req/s | errors |");
+        println!("|---|---|---|");
+        println!("| POST /api/v1/assess | {assess_rps:.0} | {assess_err} |");
+        println!("| POST /bench/echo (parse + echo) | {echo_rps:.0} | {echo_err} |");
+        println!();
+        println!("Latency at {half:.0} req/s (half of assess saturation, open loop):");
+        println!();
+        println!("| route | measured from | p50 | p90 | p99 | p99.9 | max | errors |");
         println!("|---|---|---|---|---|---|---|---|");
-        for (name, rps, err, h, lat_err) in [
-            ("POST /api/v1/assess", assess_rps, assess_err, &assess_h, assess_lat_err),
-            ("POST /bench/echo (parse + echo)", echo_rps, echo_err, &echo_h, echo_lat_err),
-        ] {
-            println!(
-                "| {name} | {rps:.0} | {} | {:.2} ms | {:.2} ms | {:.2} ms | {:.2} ms | {:.2} ms |",
-                err + lat_err,
-                ms(h, 0.5),
-                ms(h, 0.9),
-                ms(h, 0.99),
-                ms(h, 0.999),
-                h.max() as f64 / 1000.0
-            );
+        for (name, l) in [("POST /api/v1/assess", &assess_lat), ("POST /bench/echo", &echo_lat)] {
+            for (from, h) in [("send", &l.service), ("schedule", &l.scheduled)] {
+                println!(
+                    "| {name} | {from} | {:.2} ms | {:.2} ms | {:.2} ms | {:.2} ms | {:.2} ms | {} |",
+                    ms(h, 0.5),
+                    ms(h, 0.9),
+                    ms(h, 0.99),
+                    ms(h, 0.999),
+                    h.max() as f64 / 1000.0,
+                    l.errors
+                );
+            }
         }
         println!();
         println!("assess / echo throughput ratio: {:.2}", assess_rps / echo_rps);
