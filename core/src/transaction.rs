@@ -387,38 +387,7 @@ mod tests {
     }
 
     fn example() -> Value {
-        // Same body as the `Example for AssessRequest` in wire/assess.rs.
-        json!({
-            "amount": 1500,
-            "currency": "MXN",
-            "amount_unit": "minor",
-            "transaction_type": "payment",
-            "email": "customer@example.com",
-            "phone": "+5215512345678",
-            "customer_id": "cus_abc123",
-            "order_id": "ORD-123",
-            "payment_id": "pay_789",
-            "idempotency_key": "ORD-123-attempt-1",
-            "session_id": "ps_1716998400000_a1b2c3d4e",
-            "submerchant_id": "sub_001",
-            "payment_method": {
-                "type": "card", "card_bin": "411111", "card_last4": "4242",
-                "card_country": "MX", "card_brand": "visa",
-                "bank_code": "012", "wallet_type": "apple_pay"
-            },
-            "device": {
-                "ip": "201.150.10.22", "fingerprint": "fp_9a8b7c6d",
-                "user_agent": "Mozilla/5.0", "timezone": "America/Mexico_City",
-                "webdriver": false
-            },
-            "behavior": {
-                "session_duration_ms": 18230, "mouse_movements": 142,
-                "keyboard_events": 61, "copy_paste_events": 0
-            },
-            "billing": { "country": "MX", "city": "CDMX", "postal_code": "06600" },
-            "shipping": { "country": "MX", "city": "CDMX", "postal_code": "06600" },
-            "metadata": { "channel": "web" }
-        })
+        serde_json::from_str(crate::wire::EXAMPLE_REQUEST_JSON).expect("valid JSON")
     }
 
     fn with(path: &str, value: Value) -> AssessRequest {
