@@ -125,9 +125,27 @@ enum Placeholders {
     Anonymous,
 }
 
-/// `INSERT … VALUES (…), (…) ON CONFLICT DO NOTHING` for `n` rows
-/// (1 ≤ n ≤ [`MAX_INSERT_ROWS`]): a row whose idempotency key is taken is
-/// skipped, not an error.
+/// `INSERT INTO <table> (<columns>) VALUES (…), (…) ON CONFLICT DO NOTHING`
+/// for `rows` rows: a row that breaks a uniqueness constraint is skipped,
+/// not an error.
+fn values_sql(table: &str, columns: &str, rows: usize, style: Placeholders) -> String {
+    let cols = columns.split(',').count();
+    let tuples: Vec<String> = (0..rows)
+        .map(|r| {
+            let params: Vec<String> = (1..=cols)
+                .map(|c| match style {
+                    Placeholders::Numbered => format!("${}", r * cols + c),
+                    Placeholders::Anonymous => "?".to_owned(),
+                })
+                .collect();
+            format!("({})", params.join(", "))
+        })
+        .collect();
+    format!("INSERT INTO {table} ({columns}) VALUES {} ON CONFLICT DO NOTHING", tuples.join(", "))
+}
+
+/// The transaction insert for `n` rows (1 ≤ n ≤ [`MAX_INSERT_ROWS`]),
+/// built once per size: it is on the hot path.
 fn insert_sql(n: usize, style: Placeholders) -> &'static str {
     static NUMBERED: OnceLock<Vec<String>> = OnceLock::new();
     static ANONYMOUS: OnceLock<Vec<String>> = OnceLock::new();
@@ -136,29 +154,19 @@ fn insert_sql(n: usize, style: Placeholders) -> &'static str {
         Placeholders::Anonymous => &ANONYMOUS,
     };
     let all = cell.get_or_init(|| {
-        let cols = TX_COLUMNS.split(',').count();
         (1..=MAX_INSERT_ROWS)
-            .map(|rows| {
-                let tuples: Vec<String> = (0..rows)
-                    .map(|r| {
-                        let params: Vec<String> = (1..=cols)
-                            .map(|c| match style {
-                                Placeholders::Numbered => format!("${}", r * cols + c),
-                                Placeholders::Anonymous => "?".to_owned(),
-                            })
-                            .collect();
-                        format!("({})", params.join(", "))
-                    })
-                    .collect();
-                format!(
-                    "INSERT INTO transactions ({TX_COLUMNS}) VALUES {} ON CONFLICT DO NOTHING",
-                    tuples.join(", ")
-                )
-            })
+            .map(|rows| values_sql("transactions", TX_COLUMNS, rows, style))
             .collect()
     });
     &all[n - 1]
 }
+
+/// Blocklist columns, in bind order.
+const BLOCKLIST_COLUMNS: &str = "id, organization_id, list_type, value, severity, flow_scope, reason, \
+    source, is_active, expires_at, created_at";
+
+/// Blocklist rows per bulk-insert statement.
+const BLOCKLIST_CHUNK: usize = 500;
 
 /// Inserts up to [`MAX_INSERT_ROWS`] rows with one statement on `$exec`,
 /// then — only if fewer rows were written than sent, i.e. an idempotency
@@ -317,17 +325,18 @@ macro_rules! sql_store {
             }
 
             async fn insert_blocklist_entries(&self, rows: &[BlocklistRow]) -> StoreResult<u64> {
+                // Bulk imports can be millions of rows: 500 per statement.
                 let mut tx = self.pool.begin().await?;
                 let mut added = 0;
-                for r in rows {
-                    added += sqlx::query(
-                        "INSERT INTO blocklist_entries (id, organization_id, list_type, value, severity, \
-                         flow_scope, reason, source, is_active, expires_at, created_at) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING")
-                        .bind(&r.id).bind(&r.organization_id).bind(&r.list_type).bind(&r.value)
-                        .bind(&r.severity).bind(&r.flow_scope).bind(&r.reason).bind(&r.source)
-                        .bind(r.is_active).bind(r.expires_at).bind(r.created_at)
-                        .execute(&mut *tx).await?.rows_affected();
+                for chunk in rows.chunks(BLOCKLIST_CHUNK) {
+                    let sql = values_sql("blocklist_entries", BLOCKLIST_COLUMNS, chunk.len(), $placeholders);
+                    let mut q = sqlx::query(&sql);
+                    for r in chunk {
+                        q = q.bind(&r.id).bind(&r.organization_id).bind(&r.list_type).bind(&r.value)
+                            .bind(&r.severity).bind(&r.flow_scope).bind(&r.reason).bind(&r.source)
+                            .bind(r.is_active).bind(r.expires_at).bind(r.created_at);
+                    }
+                    added += q.execute(&mut *tx).await?.rows_affected();
                 }
                 tx.commit().await?;
                 Ok(added)
