@@ -3,6 +3,10 @@
 //!
 //!     cargo bench -p clausum-origin --bench http_load
 //!     cargo bench -p clausum-origin --bench http_load -- --seconds 5 --entries 100000
+//!     BENCH_DB=postgres://postgres@127.0.0.1:5432/clausum_bench cargo bench -p clausum-origin --bench http_load
+//!
+//! `BENCH_DB` names another database (an empty one: the benchmark loads
+//! its organisation into it); by default a fresh SQLite file is used.
 //!
 //! The server runs on its own 2-thread runtime over a fresh SQLite file
 //! (durable group commit, `synchronous = FULL`) holding one organisation
