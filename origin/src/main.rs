@@ -1,5 +1,7 @@
 //! `clausum-origin`: serve the API, create organisations, print the spec.
 
+use std::io::Write;
+
 use clap::{Parser, Subcommand};
 use clausum_core::catalog::Segment;
 use clausum_origin::{
@@ -76,7 +78,7 @@ async fn main() -> anyhow::Result<()> {
         .command
         .unwrap_or_else(|| Command::Serve(ServeDefaults::parse_from(["clausum-origin"]).config))
     {
-        Command::Openapi => print!("{}", api::spec_json()),
+        Command::Openapi => std::io::stdout().write_all(api::spec_json().as_bytes())?,
         Command::Init { org, segment, admin_email, rate_limit_per_minute, json, database_url } => {
             let store = server::open_store(&database_url).await?;
             let creds = bootstrap::create_organization(
@@ -84,10 +86,11 @@ async fn main() -> anyhow::Result<()> {
                 NewOrganization { name: org, segment, admin_email, rate_limit_per_minute },
             )
             .await?;
+            let mut out = std::io::stdout().lock();
             if json {
-                println!("{}", serde_json::to_string_pretty(&creds)?);
+                writeln!(out, "{}", serde_json::to_string_pretty(&creds)?)?;
             } else {
-                print_credentials(&creds);
+                print_credentials(&mut out, &creds)?;
             }
         }
         Command::Serve(config) => {
@@ -106,12 +109,11 @@ async fn main() -> anyhow::Result<()> {
                 eprintln!(
                     "First start: created a sandbox organisation. These secrets are shown only once:\n"
                 );
-                print_credentials(&creds);
-                println!("\nTry it:\n  export CLAUSUM_SECRET_KEY={}", creds.keys.secret);
-                println!(
-                    "  curl -s http://{}/api/v1/assess -H \"Authorization: Bearer $CLAUSUM_SECRET_KEY\" \\\n    -H 'Content-Type: application/json' -d '{{\"amount\": 1500, \"currency\": \"MXN\"}}'\n",
-                    config.listen
-                );
+                // A closed stdout must not stop the server (nor lose the
+                // keys silently): say so on stderr and keep serving.
+                if let Err(e) = print_first_start(&creds, &config) {
+                    tracing::warn!(error = %e, "could not print the sandbox credentials; create new keys with `init`");
+                }
             }
             let state = server::load_state(store, &config).await?;
             tracing::info!(listen = %config.listen, database = state.store.backend(), "serving");
@@ -121,11 +123,23 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-fn print_credentials(c: &bootstrap::Credentials) {
-    println!("organization_id:  {}", c.organization_id);
-    println!("admin_email:      {}", c.admin_email);
-    println!("admin_password:   {}", c.admin_password);
-    println!("secret key:       {}", c.keys.secret);
-    println!("publishable key:  {}", c.keys.publishable);
-    println!("ingest key:       {}", c.keys.ingest);
+fn print_credentials(out: &mut impl Write, c: &bootstrap::Credentials) -> std::io::Result<()> {
+    writeln!(out, "organization_id:  {}", c.organization_id)?;
+    writeln!(out, "admin_email:      {}", c.admin_email)?;
+    writeln!(out, "admin_password:   {}", c.admin_password)?;
+    writeln!(out, "secret key:       {}", c.keys.secret)?;
+    writeln!(out, "publishable key:  {}", c.keys.publishable)?;
+    writeln!(out, "ingest key:       {}", c.keys.ingest)
+}
+
+fn print_first_start(c: &bootstrap::Credentials, config: &Config) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    print_credentials(&mut out, c)?;
+    writeln!(out, "\nTry it:\n  export CLAUSUM_SECRET_KEY={}", c.keys.secret)?;
+    writeln!(
+        out,
+        "  curl -s http://{}/api/v1/assess -H \"Authorization: Bearer $CLAUSUM_SECRET_KEY\" \\\n    -H 'Content-Type: application/json' -d '{{\"amount\": 1500, \"currency\": \"MXN\"}}'\n",
+        config.listen
+    )?;
+    out.flush()
 }
