@@ -1,9 +1,6 @@
 //! End-to-end tests of [`Rule`] and [`RuleSet`], and a timing of 1,000 rules
 //! (ignored by default; run it in release mode).
 
-use std::hint::black_box;
-use std::time::Instant;
-
 use super::testkit::{MapFacts, Typical, rule_set, rule_sources};
 use super::*;
 
@@ -119,40 +116,4 @@ fn the_benchmark_workload_matches_five_percent() {
     assert!(
         sources[1].matches("\", \"").count() == 19 && sources[2].matches(".com\"").count() >= 50
     );
-}
-
-/// `cargo test -p clausum-core --release --lib rules -- --ignored --nocapture`
-#[test]
-#[ignore = "timing; run in release mode with --nocapture"]
-fn time_thousand_rules() {
-    let set = rule_set(1000);
-    let facts = Typical::new();
-    for _ in 0..1_000 {
-        black_box(set.evaluate(black_box(&facts)));
-    }
-    // 10,000 evaluations in 20 batches; the fastest batch is the figure
-    // least disturbed by whatever else the machine is doing.
-    let (batches, per_batch) = (20, 500);
-    let mut best = f64::MAX;
-    let mut total = 0.0;
-    for _ in 0..batches {
-        let start = Instant::now();
-        for _ in 0..per_batch {
-            black_box(set.evaluate(black_box(&facts)));
-        }
-        let ns = start.elapsed().as_nanos() as f64 / f64::from(per_batch);
-        best = best.min(ns);
-        total += ns;
-    }
-    let mean = total / f64::from(batches);
-    println!(
-        "RuleSet::evaluate, 1,000 rules: {best:.0} ns/eval best batch, {mean:.0} ns/eval mean ({:.1} ns/rule best)",
-        best / 1000.0
-    );
-    let start = Instant::now();
-    let sources = rule_sources(1000);
-    for s in &sources {
-        black_box(Rule::compile(s).unwrap());
-    }
-    println!("Rule::compile: {:.1} µs/rule", start.elapsed().as_secs_f64() * 1e6 / 1000.0);
 }
