@@ -23,9 +23,6 @@ pub enum Segment {
 }
 
 impl Segment {
-    /// Every segment.
-    pub const ALL: [Segment; 3] = [Segment::Comercio, Segment::Psp, Segment::Banco];
-
     /// The wire name.
     pub fn as_str(self) -> &'static str {
         match self {

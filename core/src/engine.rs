@@ -126,7 +126,9 @@ pub fn assess(org: &OrgConfig<'_>, tx: &Transaction, ctx: &Context<'_>) -> Asses
     let mut floor = Decision::Approve;
 
     // 1. Blocklists: every list the request touches; the most severe hit per list.
-    for hit in blocklist_hits(org.blocklist, tx, ctx) {
+    // The IP's canonical text is needed by blocklists and rules: format it once.
+    let ip_text = tx.device.ip.as_ref().map(|ip| ip.to_string());
+    for hit in blocklist_hits(org.blocklist, tx, ip_text.as_deref(), ctx) {
         let code = blocklist_code(hit.list_type);
         let (weight, what) = match hit.severity {
             Severity::Block => {
@@ -157,11 +159,11 @@ pub fn assess(org: &OrgConfig<'_>, tx: &Transaction, ctx: &Context<'_>) -> Asses
     }
     geography_signals(&mut c, tx, ctx);
     velocity_signals(&mut c, tx, policy, ctx);
-    history_signals(&mut c, tx, ctx);
+    history_signals(&mut c, ctx);
 
     // 3. Custom rules see the built-in score and signals.
     let builtin_score = scoring::score(c.fired.iter().map(|f| f.weight));
-    let facts = RequestFacts::new(tx, ctx, builtin_score, &c.fired);
+    let facts = RequestFacts::new(tx, ip_text.as_deref(), ctx, builtin_score, &c.fired);
     let fired_rules = org.rules.evaluate(&facts);
     for rule in fired_rules {
         match rule.action {
@@ -237,7 +239,13 @@ pub fn blocklist_code(list_type: ListType) -> &'static str {
 
 /// Probes every list the request can touch; returns at most one hit per
 /// list type, the most severe.
-pub fn blocklist_hits(ix: &BlocklistIndex, tx: &Transaction, ctx: &Context<'_>) -> Vec<Hit> {
+/// `ip` is the canonical text of `tx.device.ip`.
+pub fn blocklist_hits(
+    ix: &BlocklistIndex,
+    tx: &Transaction,
+    ip: Option<&str>,
+    ctx: &Context<'_>,
+) -> Vec<Hit> {
     let (flow, now) = (ctx.flow, ctx.now_ms);
     let mut hits: Vec<Hit> = Vec::new();
     let mut push = |h: Option<Hit>| {
@@ -256,9 +264,11 @@ pub fn blocklist_hits(ix: &BlocklistIndex, tx: &Transaction, ctx: &Context<'_>) 
             push(ix.lookup(ListType::EmailDomain, domain, flow, now));
         }
     }
-    if let Some(ip) = &tx.device.ip {
-        push(ix.lookup(ListType::IpAddress, &ip.to_string(), flow, now));
-        push(ix.lookup_ip_ranges(ip, flow, now));
+    if let Some(text) = ip {
+        push(ix.lookup(ListType::IpAddress, text, flow, now));
+    }
+    if let Some(addr) = &tx.device.ip {
+        push(ix.lookup_ip_ranges(addr, flow, now));
     }
     if let Some(fp) = &tx.device.fingerprint {
         push(ix.lookup(ListType::DeviceFingerprint, fp, flow, now));
@@ -446,7 +456,7 @@ fn velocity_signals(c: &mut Collector<'_>, tx: &Transaction, policy: &Policy, ct
     }
 }
 
-fn history_signals(c: &mut Collector<'_>, _tx: &Transaction, ctx: &Context<'_>) {
+fn history_signals(c: &mut Collector<'_>, ctx: &Context<'_>) {
     let h = ctx.history;
     if let Some(dim) = h.fraud_on {
         c.fire(

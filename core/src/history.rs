@@ -150,11 +150,6 @@ impl MemoryHistory {
             s.fraud_reports = s.fraud_reports.saturating_add(1);
         }
     }
-
-    /// Replaces the stats of one key (used when loading from storage).
-    pub fn set(&mut self, key: PayerKey, stats: PayerStats) {
-        self.stats.insert(key, stats);
-    }
 }
 
 #[cfg(test)]

@@ -10,13 +10,20 @@ pub struct RequestFacts<'a> {
     ctx: &'a Context<'a>,
     score: u8,
     fired: &'a [Fired],
-    ip: Option<String>,
+    ip: Option<&'a str>,
 }
 
 impl<'a> RequestFacts<'a> {
     /// Facts over a transaction, its context, and the signals fired so far.
-    pub fn new(tx: &'a Transaction, ctx: &'a Context<'a>, score: u8, fired: &'a [Fired]) -> Self {
-        RequestFacts { tx, ctx, score, fired, ip: tx.device.ip.as_ref().map(|ip| ip.to_string()) }
+    /// `ip` is the canonical text of `tx.device.ip`.
+    pub fn new(
+        tx: &'a Transaction,
+        ip: Option<&'a str>,
+        ctx: &'a Context<'a>,
+        score: u8,
+        fired: &'a [Fired],
+    ) -> Self {
+        RequestFacts { tx, ctx, score, fired, ip }
     }
 }
 
@@ -52,7 +59,7 @@ impl Facts for RequestFacts<'_> {
             Field::PmCardBrand => s(pm.card_brand.as_deref()),
             Field::PmBankCode => s(pm.bank_code.as_deref()),
             Field::PmWalletType => s(pm.wallet_type.as_deref()),
-            Field::DeviceIp => s(self.ip.as_deref()),
+            Field::DeviceIp => s(self.ip),
             Field::DeviceIpCountry => s(self.ctx.ip_country.as_ref().map(|c| c.as_str())),
             Field::DeviceFingerprint => s(tx.device.fingerprint.as_deref()),
             Field::DeviceUserAgent => s(tx.device.user_agent.as_deref()),

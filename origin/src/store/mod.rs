@@ -250,8 +250,6 @@ pub trait Store: Send + Sync + 'static {
     async fn active_api_keys(&self, now: i64) -> StoreResult<Vec<ApiKeyRow>>;
     /// Adds a key.
     async fn insert_api_key(&self, key: &ApiKeyRow) -> StoreResult<()>;
-    /// Changes a key's per-minute limit.
-    async fn set_key_rate_limit(&self, key_id: &str, per_minute: i64) -> StoreResult<bool>;
 
     /// Active, unexpired entries of one organisation.
     async fn active_blocklist(&self, org_id: &str, now: i64) -> StoreResult<Vec<BlocklistRow>>;

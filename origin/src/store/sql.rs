@@ -310,12 +310,6 @@ macro_rules! sql_store {
                 Ok(())
             }
 
-            async fn set_key_rate_limit(&self, key_id: &str, per_minute: i64) -> StoreResult<bool> {
-                let r = sqlx::query("UPDATE api_keys SET rate_limit_per_minute = $1 WHERE id = $2")
-                    .bind(per_minute).bind(key_id).execute(&self.pool).await?;
-                Ok(r.rows_affected() == 1)
-            }
-
             async fn active_blocklist(&self, org_id: &str, now: i64) -> StoreResult<Vec<BlocklistRow>> {
                 Ok(sqlx::query_as::<_, BlocklistRow>(
                     "SELECT id, organization_id, list_type, value, severity, flow_scope, reason, source, \
