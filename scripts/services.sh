@@ -1,7 +1,24 @@
 #!/usr/bin/env bash
-# Makes sure PostgreSQL answers on 127.0.0.1:5432 with trust auth for user
-# `postgres`, installing and starting it from Debian's packages if needed.
+# Makes sure Redis answers on 127.0.0.1:6379 and PostgreSQL on
+# 127.0.0.1:5432 with trust auth for user `postgres`, installing and
+# starting them from Debian's packages if needed.
 set -euo pipefail
+
+redis_up() { redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null | grep -q PONG; }
+if command -v redis-cli >/dev/null && redis_up; then
+  echo "Redis is running"
+else
+  if ! command -v redis-server >/dev/null; then
+    echo "installing Redis from Debian's packages"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq redis-server >/dev/null
+  fi
+  redis-server --port 6379 --bind 127.0.0.1 --save '' --appendonly no --daemonize yes >/dev/null
+  for _ in $(seq 1 30); do redis_up && break; sleep 0.2; done
+  redis_up || { echo "Redis did not start" >&2; exit 1; }
+  echo "Redis started"
+fi
 
 pg_up() { pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; }
 

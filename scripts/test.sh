@@ -20,6 +20,9 @@ scripts/services.sh
 step "field data: GeoIP database (npm)"
 scripts/fetch-geoip.sh
 
+step "browser tools: Debian chromium + chromium-driver, wasm-bindgen-cli as pinned in Cargo.lock"
+scripts/browser-tools.sh
+
 if [ -z "${SKIP_LINT:-}" ]; then
   step "format"
   cargo fmt --all -- --check
@@ -29,13 +32,53 @@ if [ -z "${SKIP_LINT:-}" ]; then
 
   step "clippy (wasm32: core, sdk-wasm, edge-worker)"
   cargo clippy --locked --target wasm32-unknown-unknown -p clausum-core -p clausum-sdk-wasm -p clausum-edge -- -D warnings
+  cargo clippy --locked --target wasm32-unknown-unknown -p clausum-sdk-wasm --tests -- -D warnings
 fi
 
 step "build clausum-core for wasm32-unknown-unknown"
 cargo build --locked --target wasm32-unknown-unknown -p clausum-core -p clausum-sdk-wasm -p clausum-edge
 
+step "npm: install the package's dev tools (package-lock.json)"
+npm ci --prefix npm --no-audit --no-fund
+
+step "browser SDK: build npm/dist (wasm-bindgen, wasm-opt, esbuild)"
+scripts/build-sdk.sh
+
 step "tests (SQLite and PostgreSQL)"
 export CLAUSUM_TEST_POSTGRES_URL="${CLAUSUM_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 cargo test --workspace --locked
+
+step "sdk-wasm: collectors in headless Chromium (wasm-bindgen-test-runner + chromedriver)"
+# webdriver.json (in sdk-wasm/) points ChromeDriver at /usr/bin/chromium, headless.
+(cd sdk-wasm && CHROMEDRIVER=/usr/bin/chromedriver \
+  CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+  cargo test --locked --target wasm32-unknown-unknown -p clausum-sdk-wasm)
+
+step "edge worker: offline build (worker-build 0.8.7, local wasm-bindgen/esbuild/wasm-opt) and wrangler.toml check"
+# Installs the pinned wasm-bindgen-cli, worker-build and npm tools when missing.
+scripts/build-edge.sh
+edge_out="$(mktemp -d)"
+(cd edge-worker && WRANGLER_SEND_METRICS=false npx --no-install wrangler deploy --dry-run --outdir "$edge_out" >/dev/null)
+rm -rf "$edge_out"
+
+step "edge worker under workerd (Miniflare) in front of a real origin on loopback"
+cargo build --locked -p clausum-origin
+timeout 900 node --test --test-timeout=300000 tests/edge/
+
+step "npm: webhook verifier against the core's golden vectors"
+npm test --prefix npm
+
+step "browser SDK end to end: playwright-core + /usr/bin/chromium, a checkout page and a running origin"
+cargo build --locked -p clausum-origin
+npm run e2e --prefix npm
+
+step "npm pack: the package a checkout page installs"
+(cd npm && npm pack --dry-run 2>&1 | tee /tmp/clausum-npm-pack.txt | grep -E "dist/clausum\.(js|mjs|wasm)|types/index\.d\.ts|total files")
+for f in dist/clausum.js dist/clausum.mjs dist/clausum.wasm types/index.d.ts src/webhook.js; do
+  grep -q "$f" /tmp/clausum-npm-pack.txt || { echo "npm pack lacks $f"; exit 1; }
+done
+
+step "schemathesis: the committed OpenAPI document against a running origin"
+scripts/schemathesis.sh
 
 step "all checks passed"

@@ -31,7 +31,10 @@ fn bench(c: &mut Criterion) {
     let mut blocklist = BlocklistIndex::new(key.clone());
     for (t, raw, severity, flow_scope) in synthetic::blocklist(ENTRIES, 1) {
         let v = t.normalize(&raw).expect("synthetic values are valid");
-        blocklist.insert(&v, EntryMeta { list_type: t, severity, flow_scope, expires_at_ms: None });
+        blocklist.insert(
+            &v,
+            EntryMeta { list_type: t, severity, flow_scope, expires_at_ms: None, entry: 0 },
+        );
     }
     let rules = RuleSet::new(
         synthetic::rules(RULES, 1)

@@ -40,12 +40,16 @@ impl DigestKey {
     /// Digest of a tagged value. The tag (a list type, a dimension) keeps
     /// equal strings of different kinds apart; parts are length-prefixed so
     /// `("ab", "c")` and `("a", "bc")` differ.
+    ///
+    /// Lengths are hashed as 8 little-endian bytes on every platform (not as
+    /// a `usize`, which is 4 bytes on wasm32): the origin builds snapshots on
+    /// 64-bit machines and the edge probes them from wasm32.
     pub fn digest(&self, tag: &str, parts: &[&[u8]]) -> Digest {
         let mut h = SipHasher13::new_with_keys(self.k0, self.k1);
-        h.write_usize(tag.len());
+        h.write(&(tag.len() as u64).to_le_bytes());
         h.write(tag.as_bytes());
         for p in parts {
-            h.write_usize(p.len());
+            h.write(&(p.len() as u64).to_le_bytes());
             h.write(p);
         }
         Digest(h.finish128().as_bytes())
@@ -62,6 +66,18 @@ mod tests {
         let b = DigestKey::new([2; 16]);
         assert_eq!(a.digest("email", &[b"x@y.com"]), a.digest("email", &[b"x@y.com"]));
         assert_ne!(a.digest("email", &[b"x@y.com"]), b.digest("email", &[b"x@y.com"]));
+    }
+
+    #[test]
+    fn digests_are_the_same_on_every_platform() {
+        // Computed on x86_64 before lengths were fixed at 8 bytes: the
+        // in-memory digests of 64-bit origins did not change, and wasm32
+        // (the edge, the browser) now computes the same.
+        let k = DigestKey::new([7; 16]);
+        assert_eq!(
+            hex::encode(k.digest("email", &[b"a@b.co", b"xyz"]).0),
+            "77a8edbd91176dd509bc257d2dae7ce6"
+        );
     }
 
     #[test]

@@ -7,7 +7,9 @@
 
 use std::borrow::Cow;
 
-use crate::blocklist::{BlocklistIndex, Hit, ListType, Severity, index::more_severe};
+use crate::blocklist::{
+    BlocklistIndex, BlocklistLookup, Hit, ListType, Severity, index::more_severe,
+};
 use crate::catalog;
 use crate::digest::{Digest, DigestKey};
 use crate::history::{HistoryView, PayerKey};
@@ -21,6 +23,7 @@ use crate::velocity::{Dimension, VelocityKey, VelocitySnapshot, Window};
 use crate::wire::{FieldWarning, Flow, SignalDetail};
 
 mod facts;
+pub mod prescreen;
 
 pub use facts::RequestFacts;
 
@@ -130,24 +133,21 @@ pub fn assess(org: &OrgConfig<'_>, tx: &Transaction, ctx: &Context<'_>) -> Asses
     let ip_text = tx.device.ip.as_ref().map(|ip| ip.to_string());
     for hit in blocklist_hits(org.blocklist, tx, ip_text.as_deref(), ctx) {
         let code = blocklist_code(hit.list_type);
-        let (weight, what) = match hit.severity {
+        let weight = match hit.severity {
             Severity::Block => {
-                blocked_by.get_or_insert_with(|| format!("blocklist:{}", hit.list_type.as_str()));
-                (100, "block")
+                blocked_by.get_or_insert_with(|| prescreen::blocked_by_text(&hit));
+                prescreen::BLOCK_WEIGHT
             }
-            Severity::Flag => (severity_weight(policy, code, &signals::BLOCKLIST_FLAG), "flag"),
+            Severity::Flag => severity_weight(policy, code, &signals::BLOCKLIST_FLAG),
             Severity::Review => {
                 floor = floor.max(Decision::Review);
-                (severity_weight(policy, code, &signals::BLOCKLIST_REVIEW), "review")
+                severity_weight(policy, code, &signals::BLOCKLIST_REVIEW)
             }
         };
         c.fired.push(Fired {
             code: Cow::Borrowed(code),
             weight,
-            description: format!(
-                "{} matched a blocklist entry (severity {what})",
-                hit.list_type.as_str()
-            ),
+            description: prescreen::hit_description(&hit),
         });
     }
 
@@ -240,8 +240,8 @@ pub fn blocklist_code(list_type: ListType) -> &'static str {
 /// Probes every list the request can touch; returns at most one hit per
 /// list type, the most severe.
 /// `ip` is the canonical text of `tx.device.ip`.
-pub fn blocklist_hits(
-    ix: &BlocklistIndex,
+pub fn blocklist_hits<L: BlocklistLookup + ?Sized>(
+    ix: &L,
     tx: &Transaction,
     ip: Option<&str>,
     ctx: &Context<'_>,

@@ -10,7 +10,8 @@
 //! - [`wire`]: the JSON request and response types of the Partner API, exactly
 //!   as integrators send and receive them (raw, unvalidated).
 //! - [`normalize`]: parse-don't-validate newtypes (email, card BIN, IP, CIDR,
-//!   country, currency, amount, phone) and PAN redaction.
+//!   country, currency, amount, phone, CLABE, IBAN, SWIFT/BIC) and PAN
+//!   redaction.
 //! - [`transaction`]: a validated, normalised pay-in request built from the
 //!   wire type; everything downstream works on it.
 //! - [`signals`]: the signal catalogue with default weights and descriptions.
@@ -25,8 +26,16 @@
 //! - [`catalog`]: the public assess catalogue (amount rules, field requirements by segment).
 //! - [`ratelimit`]: exact sliding-window rate limiting arithmetic.
 //! - [`synthetic`]: deterministic organisations and traffic for benchmarks.
+//! - [`cases`]: case (expediente) lifecycle, priorities, incident types and
+//!   reference numbers.
+//! - [`roles`]: dashboard roles and their permission matrix.
+//! - [`sdk`]: the browser SDK's device and behaviour signals, its
+//!   fingerprint and automation tells, and how a session feeds assess.
+//! - [`webhook`]: outbound webhook events, signatures (and Stripe's), SSRF
+//!   destination rules and the delivery retry schedule.
 
 pub mod blocklist;
+pub mod cases;
 pub mod catalog;
 pub mod digest;
 pub mod engine;
@@ -35,11 +44,14 @@ pub mod keys;
 pub mod normalize;
 pub mod policy;
 pub mod ratelimit;
+pub mod roles;
 pub mod rules;
 pub mod scoring;
+pub mod sdk;
 pub mod session;
 pub mod signals;
 pub mod synthetic;
 pub mod transaction;
 pub mod velocity;
+pub mod webhook;
 pub mod wire;

@@ -1,4 +1,28 @@
-//! Edge worker (placeholder until its issue lands): for now it re-exports the
-//! blocklist types so the crate proves `clausum-core` links for wasm32.
+//! # clausum-edge
+//!
+//! A Cloudflare Worker (workers-rs) in front of the Clausum origin. It
+//! answers what it can decide with certainty close to the payer — a
+//! `block` blocklist hit declines, an unknown key is refused — and forwards
+//! everything else, adding what only the edge knows about the connection.
+//!
+//! The decisions are `clausum-core`'s, compiled to wasm32: the request is
+//! parsed and normalised by [`clausum_core::transaction`], probed by
+//! [`clausum_core::engine::prescreen`] against a
+//! [`clausum_core::blocklist::snapshot::Snapshot`] the origin built. This
+//! crate only converts types at the boundary and manages the cache:
+//!
+//! - [`config`]: settings from `wrangler.toml` and secrets;
+//! - [`keys`]: API key checks against the origin's key manifest;
+//! - [`screen`]: one request in, a decline (in the origin's shape) or "forward" out;
+//! - [`freshness`]: when a cached copy may be decided on;
+//! - [`ids`]: transaction and session ids for edge answers;
+//! - `runtime` (wasm32 only): routing, caches, purges, forwarding.
 
-pub use clausum_core::blocklist;
+pub mod config;
+pub mod freshness;
+pub mod ids;
+pub mod keys;
+pub mod screen;
+
+#[cfg(target_arch = "wasm32")]
+mod runtime;

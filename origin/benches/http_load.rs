@@ -58,10 +58,13 @@ struct Args {
     connections: usize,
     entries: usize,
     rules: usize,
+    /// Also drive assess at 1× and 2× its saturation rate, open loop.
+    overload: bool,
 }
 
 fn args() -> Args {
-    let mut a = Args { seconds: 10, connections: 32, entries: 1_000_000, rules: 1_000 };
+    let mut a =
+        Args { seconds: 10, connections: 32, entries: 1_000_000, rules: 1_000, overload: false };
     let argv: Vec<String> = std::env::args().collect();
     let mut i = 1;
     while i < argv.len() {
@@ -71,6 +74,7 @@ fn args() -> Args {
             "--connections" => a.connections = next().map_or(a.connections, |v| v as usize),
             "--entries" => a.entries = next().map_or(a.entries, |v| v as usize),
             "--rules" => a.rules = next().map_or(a.rules, |v| v as usize),
+            "--overload" => a.overload = true,
             _ => {}
         }
         i += 1;
@@ -127,6 +131,8 @@ async fn setup(a: &Args) -> Target {
             is_active: true,
             expires_at: None,
             created_at: 0,
+            created_by: None,
+            updated_at: 0,
         })
         .collect();
     for chunk in rows.chunks(50_000) {
@@ -301,6 +307,78 @@ async fn fixed_rate(load: &Load, connections: usize, rate: f64, secs: u64) -> La
     all
 }
 
+/// What an overload phase saw.
+struct Overload {
+    sent: u64,
+    /// Answers by kind: `200`, `429`, `503`, `504`, `other`, `timeout`.
+    outcomes: std::collections::BTreeMap<&'static str, u64>,
+    /// Latency of every answer (any status), microseconds.
+    answered: Histogram<u64>,
+    /// Answers (of any status) within one second.
+    within_1s: u64,
+}
+
+/// True open loop at `rate`/s for `secs`: each request leaves on schedule
+/// whether or not earlier ones were answered (as many independent
+/// checkouts do), with the 1 s client timeout merchants are advised to use.
+async fn overload(load: &Load, rate: f64, secs: u64) -> Overload {
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(1))
+        .pool_max_idle_per_host(4096)
+        .build()
+        .unwrap();
+    let url = format!("http://{}{}", load.addr, load.path);
+    let interval = Duration::from_secs_f64(1.0 / rate);
+    let start = Instant::now();
+    let mut next = start;
+    let mut tasks = Vec::new();
+    let mut i = 0u64;
+    while next < start + Duration::from_secs(secs) {
+        tokio::time::sleep_until(next.into()).await;
+        let (client, url, key) = (client.clone(), url.clone(), load.key.clone());
+        let body = load.bodies[(i % load.bodies.len() as u64) as usize].clone();
+        tasks.push(tokio::spawn(async move {
+            let sent = Instant::now();
+            let r = client
+                .post(&url)
+                .bearer_auth(&*key)
+                .header("content-type", "application/json")
+                .body(body)
+                .send()
+                .await;
+            let kind = match &r {
+                Ok(r) => match r.status().as_u16() {
+                    200 => "200",
+                    429 => "429",
+                    503 => "503",
+                    504 => "504",
+                    _ => "other",
+                },
+                Err(_) => "timeout",
+            };
+            if let Ok(r) = r {
+                let _ = r.bytes().await;
+            }
+            (kind, sent.elapsed())
+        }));
+        next += interval;
+        i += 1;
+    }
+    let mut out =
+        Overload { sent: i, outcomes: Default::default(), answered: histogram(), within_1s: 0 };
+    for t in tasks {
+        let (kind, took) = t.await.unwrap();
+        *out.outcomes.entry(kind).or_default() += 1;
+        if kind != "timeout" {
+            out.answered.record((took.as_micros() as u64).max(1)).unwrap();
+            if took <= Duration::from_secs(1) {
+                out.within_1s += 1;
+            }
+        }
+    }
+    out
+}
+
 fn ms(h: &Histogram<u64>, q: f64) -> f64 {
     h.value_at_quantile(q) as f64 / 1000.0
 }
@@ -358,6 +436,25 @@ fn main() {
                     ms(h, 0.999),
                     h.max() as f64 / 1000.0,
                     l.errors
+                );
+            }
+        }
+        if a.overload {
+            println!();
+            println!("Overload (open loop, every request its own checkout with a 1 s timeout):");
+            println!();
+            println!("| offered load | sent | answered within 1 s | p50 | p99 | outcomes |");
+            println!("|---|---|---|---|---|---|");
+            for factor in [1.0, 2.0] {
+                let o = overload(&assess, assess_rps * factor, a.seconds).await;
+                println!(
+                    "| {factor:.0}× ({:.0} req/s) | {} | {:.1} % | {:.2} ms | {:.2} ms | {:?} |",
+                    assess_rps * factor,
+                    o.sent,
+                    100.0 * o.within_1s as f64 / o.sent.max(1) as f64,
+                    ms(&o.answered, 0.5),
+                    ms(&o.answered, 0.99),
+                    o.outcomes
                 );
             }
         }

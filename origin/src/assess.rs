@@ -14,9 +14,11 @@ use clausum_core::{
     history::HistoryView,
     keys::{self, KeyKind},
     normalize::text,
+    scoring::Decision,
     session,
     transaction::Transaction,
     velocity::{Observation, VelocitySnapshot, VelocityStore},
+    webhook::EventType,
     wire::{AssessRequest, AssessResponse, ErrorCode, Flow},
 };
 use sha2::{Digest, Sha256};
@@ -74,7 +76,18 @@ pub async fn payin(
         ));
     }
     let idem_key = idempotency_key(header_key, &tx)?;
-    let (stored_request, request_hash) = canonical_request(&tx);
+    let (mut stored_request, request_hash) = canonical_request(&tx);
+    // A browser session named by the request fills the device and behaviour
+    // fields it left out (what the caller sent wins). The hash stays that of
+    // what the caller sent: a retry matches even if the page re-registered
+    // the session in between.
+    let tx = match crate::api::sessions::merged(state, &key.organization_id, &req).await? {
+        Some(merged) => {
+            stored_request = canonical_request(&merged).0;
+            merged
+        }
+        None => tx,
+    };
     let prepared = Prepared { tx, stored_request, request_hash, precheck };
 
     if precheck || idem_key.is_none() {
@@ -178,9 +191,17 @@ async fn decide_and_record(
 ) -> Result<Answer, ApiError> {
     let Prepared { tx, stored_request, request_hash, precheck } = prepared;
     let precheck = *precheck;
-    let org = state.org(&key.organization_id).ok_or_else(|| {
-        ApiError::internal(&format!("organisation {} not loaded", key.organization_id))
-    })?;
+    let org = match state.org(&key.organization_id) {
+        Some(org) => org,
+        // Created by another process (the CLI, another replica) since this
+        // one loaded: load it now rather than wait for the reconcile.
+        None => {
+            state.reload_org(&key.organization_id).await?;
+            state.org(&key.organization_id).ok_or_else(|| {
+                ApiError::internal(&format!("organisation {} not found", key.organization_id))
+            })?
+        }
+    };
     let now = now_ms();
     let ip_text = tx.device.ip.as_ref().map(|ip| ip.to_string());
     let payer =
@@ -195,6 +216,12 @@ async fn decide_and_record(
     };
     let velocity: VelocitySnapshot = if payer.is_empty() {
         VelocitySnapshot::default()
+    } else if let Some(redis) = &state.redis {
+        // Shared by every replica: one round trip for all dimensions.
+        redis
+            .observe(&observation, !precheck, &state.node_id)
+            .await
+            .map_err(|e| crate::state::counters_unavailable(&e))?
     } else {
         let mut v = state.velocity.lock().expect("velocity lock");
         if precheck { v.peek(&observation) } else { v.observe(&observation) }
@@ -223,7 +250,8 @@ async fn decide_and_record(
         tx.session_id.clone().unwrap_or_else(|| session::generate(now, rand::random()));
     // Time-ordered (UUIDv7): new rows land at the end of the primary-key
     // index instead of on a random page, so a batch dirties few pages.
-    let transaction_id = format!("txn_{}", uuid::Uuid::now_v7().simple());
+    let transaction_id = crate::edge::assigned_transaction_id()
+        .unwrap_or_else(|| format!("txn_{}", uuid::Uuid::now_v7().simple()));
     let response = AssessResponse {
         decision: assessment.decision,
         risk_score: assessment.risk_score,
@@ -254,8 +282,9 @@ async fn decide_and_record(
         id: transaction_id,
         organization_id: org.id.clone(),
         api_key_id: key.id.clone(),
+        source: "assess".to_owned(),
         flow: Flow::Payin.as_str().to_owned(),
-        session_id,
+        session_id: Some(session_id),
         amount_minor: tx.amount.minor(),
         currency: tx.amount.currency().code().to_owned(),
         email: tx.email.as_ref().map(|e| e.as_str().to_owned()),
@@ -267,24 +296,56 @@ async fn decide_and_record(
         order_id: tx.order_id.clone(),
         payment_id: tx.payment_id.clone(),
         submerchant_id: tx.submerchant_id.clone(),
-        decision: assessment.decision.as_str().to_owned(),
-        risk_score: i64::from(assessment.risk_score),
+        decision: Some(assessment.decision.as_str().to_owned()),
+        risk_score: Some(i64::from(assessment.risk_score)),
         blocked_by: assessment.blocked_by.clone(),
-        signals: serde_json::to_string(&response.signals).expect("serialises"),
+        signals: Some(serde_json::to_string(&response.signals).expect("serialises")),
         request: stored_request.clone(),
-        response: String::from_utf8(body.to_vec()).expect("JSON is UTF-8"),
+        response: Some(String::from_utf8(body.to_vec()).expect("JSON is UTF-8")),
         idempotency_key: claim.as_ref().map(|c| c.key.to_owned()),
-        request_hash: request_hash.clone(),
+        request_hash: Some(request_hash.clone()),
         is_fraudulent: false,
         created_at: now,
+        provider: None,
+        external_id: None,
+        fraud_reason: None,
+        fraud_reported_at: None,
     };
     let withdraw = |state: &AppState| {
-        if !payer.is_empty() {
-            state.velocity.lock().expect("velocity lock").withdraw(&observation);
+        if payer.is_empty() {
+            return;
+        }
+        match &state.redis {
+            Some(redis) => {
+                let (redis, observation, node) =
+                    (redis.clone(), observation.clone(), state.node_id.clone());
+                tokio::spawn(async move {
+                    if let Err(e) = redis.withdraw(&observation, &node).await {
+                        tracing::warn!(error = %e, "withdrawing a velocity observation from Redis failed");
+                    }
+                });
+            }
+            None => state.velocity.lock().expect("velocity lock").withdraw(&observation),
         }
     };
-    match state.writer.write(row).await {
+    // Announce the decision only to organisations with a listening endpoint:
+    // everyone else pays nothing for webhooks on the hot path.
+    let event_type = if assessment.decision == Decision::Decline {
+        EventType::TransactionBlocked
+    } else {
+        EventType::TransactionCreated
+    };
+    let event = state.subscribed(&org.id, event_type.as_str()).then(|| {
+        let json = String::from_utf8(body.to_vec()).expect("JSON is UTF-8");
+        crate::events::new_event_raw(&org.id, event_type, json, now)
+    });
+    let announced = event.is_some();
+    match state.writer.write(row, event).await {
         Ok(InsertOutcome::Inserted) => {
+            state.metrics.decision(assessment.decision);
+            if announced {
+                state.deliveries_queued.notify_one();
+            }
             state.history.lock().expect("history lock").record(
                 &payer,
                 tx.amount.minor(),

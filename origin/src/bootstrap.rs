@@ -1,7 +1,6 @@
 //! Creating organisations with their first admin and keys: `clausum-origin
 //! init`, and the sandbox a first `serve` on an empty database creates.
 
-use argon2::{Argon2, PasswordHasher, password_hash::SaltString};
 use clausum_core::{
     catalog::Segment,
     keys::{ApiKey, KeyKind, RANDOM_BYTES},
@@ -124,18 +123,16 @@ pub async fn create_organization(
         .unwrap_or_else(|| format!("admin+{}-{}@clausum.local", slug(&new.name), &org_id[4..10]))
         .to_ascii_lowercase();
     let password = random_string(20);
-    let salt = SaltString::generate(&mut OsRng);
-    let password_hash = Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map_err(|e| crate::store::StoreError::Corrupt(format!("argon2: {e}")))?
-        .to_string();
     let admin = UserRow {
         id: format!("usr_{}", uuid::Uuid::new_v4().simple()),
         organization_id: org_id.clone(),
         email: admin_email.clone(),
-        password_hash,
+        name: Some("Administrator".into()),
+        password_hash: Some(crate::auth::password::hash(&password)),
         role: "admin".into(),
+        external_subject: None,
         created_at: now,
+        disabled_at: None,
     };
     let (sk_row, sk) = new_key(&org_id, KeyKind::Secret, new.rate_limit_per_minute, now);
     let (pk_row, pk) = new_key(&org_id, KeyKind::Publishable, new.rate_limit_per_minute, now);

@@ -136,6 +136,24 @@ impl ApiError {
         )
     }
 
+    /// 429 with the `X-RateLimit-*` headers of a refused admission.
+    /// `code` is `RATE_LIMIT_EXCEEDED` on the Partner API (API keys) and
+    /// `RATE_LIMITED` on the management API (users), as documented.
+    pub fn rate_limited(code: ErrorCode, admission: &crate::limiter::Admission) -> Self {
+        ApiError::TooManyRequests(
+            Json(ErrorBody::new(
+                code,
+                format!(
+                    "Rate limit of {} requests per minute exceeded; retry after {} s.",
+                    admission.limit, admission.retry_after_s
+                ),
+            )),
+            admission.retry_after_s,
+            admission.remaining,
+            admission.reset_at_s,
+        )
+    }
+
     /// The database could not be reached or failed: 503, retry shortly.
     pub fn unavailable(cause: &dyn std::fmt::Display) -> Self {
         tracing::error!(error = %cause, "storage unavailable");
@@ -179,9 +197,19 @@ pub fn json_error(status: StatusCode, body: &ErrorBody) -> Response {
         .body(serde_json::to_vec(body).unwrap_or_default())
 }
 
+/// Maps a framework error to the documented body, keeping the request id.
+fn framework_error(err: poem::Error) -> Response {
+    let id = err.data::<crate::metrics::RequestId>().cloned();
+    let mut resp = documented(err);
+    if let Some(v) = id.and_then(|id| poem::http::HeaderValue::from_str(&id.0).ok()) {
+        resp.headers_mut().insert("x-request-id", v);
+    }
+    resp
+}
+
 /// Maps a framework error (no route, wrong method, missing auth, bad
 /// content type, oversized body) to the documented body.
-fn framework_error(err: poem::Error) -> Response {
+fn documented(err: poem::Error) -> Response {
     if err.is_from_response() {
         // ApiError converts into a response-carrying error that already
         // has the documented body and headers: pass it through.

@@ -18,18 +18,30 @@
 //!   how retries stay safe.
 //! - [`bootstrap`]: new organisations with their first keys.
 //! - [`geo`]: IP → country from an MMDB database.
+//! - [`edge`]: what the edge worker downloads, records and is told to purge.
 
 pub mod api;
 pub mod assess;
 pub mod auth;
+pub mod auto_case;
 pub mod bootstrap;
 pub mod config;
+pub mod counters;
+pub mod edge;
 pub mod error;
+pub mod events;
 pub mod geo;
 pub mod idempotency;
+pub mod ingest;
 pub mod limiter;
+pub mod metrics;
+pub mod notify;
 pub mod payload;
+pub mod providers;
+pub mod report;
 pub mod server;
 pub mod state;
 pub mod store;
+pub mod sync;
 pub mod time;
+pub mod webhooks;

@@ -37,6 +37,30 @@ pub struct Admission {
     pub retry_after_s: u64,
 }
 
+/// Combines the minute window's decision and the day window's (if any)
+/// into what the `X-RateLimit-*` headers report: refused by whichever
+/// refused, reset when that window next admits.
+pub fn admission(
+    limit: u32,
+    minute: RateDecision,
+    day: Option<RateDecision>,
+    now_ms: i64,
+) -> Admission {
+    let refused_by: Option<RateDecision> = match day {
+        Some(d) if !d.allowed => Some(d),
+        _ if !minute.allowed => Some(minute),
+        _ => None,
+    };
+    let reset = refused_by.unwrap_or(minute).reset_at_ms;
+    Admission {
+        allowed: refused_by.is_none(),
+        limit,
+        remaining: minute.remaining.min(day.map_or(u32::MAX, |d| d.remaining)),
+        reset_at_s: (reset + 999) / 1000,
+        retry_after_s: u64::try_from(((reset - now_ms) + 999) / 1000).unwrap_or(1).max(1),
+    }
+}
+
 impl RateLimiter {
     /// Admits (and counts) one request of `key` at `now_ms`, or refuses it.
     pub fn check(&self, key: &KeyInfo, now_ms: i64) -> Admission {
@@ -52,18 +76,26 @@ impl RateLimiter {
             (Some(day), true) => Some(day.check(now_ms)),
             _ => None,
         };
-        let refused_by: Option<RateDecision> = match day {
-            Some(d) if !d.allowed => Some(d),
-            _ if !minute.allowed => Some(minute),
-            _ => None,
-        };
-        let reset = refused_by.unwrap_or(minute).reset_at_ms;
+        admission(key.rate_limit_per_minute, minute, day, now_ms)
+    }
+
+    /// Admits one request counted under `name` (a user, a login address)
+    /// against `per_minute`, with the same sliding-minute arithmetic.
+    pub fn check_bucket(&self, name: &str, per_minute: u32, now_ms: i64) -> Admission {
+        let mut windows = self.windows.lock().expect("limiter lock");
+        let w = windows.entry(name.to_owned()).or_insert_with(|| KeyWindows {
+            minute: SlidingWindow::new(per_minute, MINUTE_MS),
+            day: None,
+        });
+        let d = w.minute.check(now_ms);
         Admission {
-            allowed: refused_by.is_none(),
-            limit: key.rate_limit_per_minute,
-            remaining: minute.remaining.min(day.map_or(u32::MAX, |d| d.remaining)),
-            reset_at_s: (reset + 999) / 1000,
-            retry_after_s: u64::try_from(((reset - now_ms) + 999) / 1000).unwrap_or(1).max(1),
+            allowed: d.allowed,
+            limit: per_minute,
+            remaining: d.remaining,
+            reset_at_s: (d.reset_at_ms + 999) / 1000,
+            retry_after_s: u64::try_from(((d.reset_at_ms - now_ms) + 999) / 1000)
+                .unwrap_or(1)
+                .max(1),
         }
     }
 

@@ -27,7 +27,7 @@ struct Cli {
 enum Command {
     /// Serve the API (the default). A first start on an empty database
     /// creates a sandbox organisation and prints its keys once.
-    Serve(Config),
+    Serve(Box<Config>),
     /// Create an organisation with an admin user and one key of each type.
     Init {
         /// Organisation name.
@@ -66,18 +66,25 @@ fn parse_segment(s: &str) -> Result<Segment, String> {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("CLAUSUM_LOG")
-                .unwrap_or_else(|_| "info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    let filter = || {
+        tracing_subscriber::EnvFilter::try_from_env("CLAUSUM_LOG").unwrap_or_else(|_| "info".into())
+    };
+    // `CLAUSUM_LOG_FORMAT=json`: one JSON object per line, with the request
+    // id of the request being served, for log pipelines.
+    if std::env::var("CLAUSUM_LOG_FORMAT").is_ok_and(|f| f == "json") {
+        tracing_subscriber::fmt()
+            .json()
+            .with_current_span(true)
+            .with_env_filter(filter())
+            .with_writer(std::io::stderr)
+            .init();
+    } else {
+        tracing_subscriber::fmt().with_env_filter(filter()).with_writer(std::io::stderr).init();
+    }
     let cli = Cli::parse();
-    match cli
-        .command
-        .unwrap_or_else(|| Command::Serve(ServeDefaults::parse_from(["clausum-origin"]).config))
-    {
+    match cli.command.unwrap_or_else(|| {
+        Command::Serve(Box::new(ServeDefaults::parse_from(["clausum-origin"]).config))
+    }) {
         Command::Openapi => std::io::stdout().write_all(api::spec_json().as_bytes())?,
         Command::Init { org, segment, admin_email, rate_limit_per_minute, json, database_url } => {
             let store = server::open_store(&database_url).await?;
@@ -86,6 +93,12 @@ async fn main() -> anyhow::Result<()> {
                 NewOrganization { name: org, segment, admin_email, rate_limit_per_minute },
             )
             .await?;
+            // Running replicas learn the new keys at once (PostgreSQL).
+            let notice = clausum_origin::sync::Notice {
+                node: "cli".into(),
+                change: clausum_origin::sync::Change::Keys,
+            };
+            store.notify_change(&serde_json::to_string(&notice)?).await?;
             let mut out = std::io::stdout().lock();
             if json {
                 writeln!(out, "{}", serde_json::to_string_pretty(&creds)?)?;

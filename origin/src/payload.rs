@@ -79,7 +79,7 @@ fn parse_error(err: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
 /// serde quotes offending values (`invalid type: string "4111…"`,
 /// ``invalid type: integer `4111…` ``); drop what is quoted so a card
 /// number or email never echoes back.
-fn redact_serde_message(msg: &str) -> String {
+pub fn redact_serde_message(msg: &str) -> String {
     let mut out = String::with_capacity(msg.len());
     let mut open: Option<char> = None;
     for c in msg.chars() {

@@ -12,6 +12,7 @@ use rand::RngCore;
 
 use crate::{
     api,
+    auth::jwt::{ExternalProvider, JwksCache, ProviderKeys, Tokens},
     config::Config,
     geo::GeoIp,
     state::AppState,
@@ -51,6 +52,40 @@ pub async fn digest_key(store: &dyn Store, configured: Option<&str>) -> anyhow::
     Ok(DigestKey::new(bytes))
 }
 
+/// The dashboard token issuer/verifier for `config`: the signing secret is
+/// `CLAUSUM_JWT_SECRET` or one generated on first start and kept in the
+/// database; the external provider is configured by `CLAUSUM_IDP_*`.
+pub async fn tokens(store: &dyn Store, config: &Config) -> anyhow::Result<Tokens> {
+    let secret = match &config.jwt_secret {
+        Some(s) if s.len() >= 32 => s.clone(),
+        Some(_) => anyhow::bail!("CLAUSUM_JWT_SECRET must have at least 32 characters"),
+        None => {
+            let mut fresh = [0u8; 32];
+            rand::rngs::OsRng.fill_bytes(&mut fresh);
+            store.init_setting("jwt_secret", &hex::encode(fresh)).await?
+        }
+    };
+    let external = match &config.idp_issuer {
+        None => None,
+        Some(issuer) => {
+            let keys = match (&config.idp_jwks_url, &config.idp_hs256_secret) {
+                (Some(url), None) => ProviderKeys::Jwks(JwksCache::new(url.clone())),
+                (None, Some(secret)) => ProviderKeys::Hs256(secret.as_bytes().to_vec()),
+                _ => anyhow::bail!(
+                    "with CLAUSUM_IDP_ISSUER set exactly one of CLAUSUM_IDP_JWKS_URL and \
+                     CLAUSUM_IDP_HS256_SECRET must be set"
+                ),
+            };
+            Some(ExternalProvider {
+                issuer: issuer.clone(),
+                audience: config.idp_audience.clone(),
+                keys,
+            })
+        }
+    };
+    Ok(Tokens::new(secret.into_bytes(), Duration::from_secs(config.jwt_ttl_secs.max(60)), external))
+}
+
 /// A server running in the background (tests, benchmarks).
 pub struct Running {
     /// Where it listens.
@@ -61,6 +96,30 @@ pub struct Running {
     pub task: tokio::task::JoinHandle<std::io::Result<()>>,
 }
 
+/// Redis for velocity and rate limits, when configured. Replicas sharing
+/// PostgreSQL must count together: without Redis they refuse to start,
+/// unless `CLAUSUM_SINGLE_NODE` says this is the only one.
+pub async fn shared_counters(
+    store: &dyn Store,
+    config: &Config,
+) -> anyhow::Result<Option<crate::counters::RedisCounters>> {
+    match &config.redis_url {
+        Some(url) => {
+            let counters = crate::counters::RedisCounters::connect(url, "clausum:")
+                .await
+                .context("connecting to Redis (CLAUSUM_REDIS_URL)")?;
+            counters.ping().await.context("Redis does not answer (CLAUSUM_REDIS_URL)")?;
+            tracing::info!("velocity and rate limits are shared through Redis");
+            Ok(Some(counters))
+        }
+        None if store.listen_pool().is_some() && !config.single_node => anyhow::bail!(
+            "replicas sharing PostgreSQL must share their counters: set CLAUSUM_REDIS_URL, \
+             or CLAUSUM_SINGLE_NODE=true when this process is the only one"
+        ),
+        None => Ok(None),
+    }
+}
+
 /// Loads the state for `config` from an opened store.
 pub async fn load_state(store: Arc<dyn Store>, config: &Config) -> anyhow::Result<Arc<AppState>> {
     let key = digest_key(store.as_ref(), config.hash_key.as_deref()).await?;
@@ -69,8 +128,36 @@ pub async fn load_state(store: Arc<dyn Store>, config: &Config) -> anyhow::Resul
         Some(_) => tracing::info!("GeoIP database loaded: IP-country signals are on"),
         None => tracing::info!("no GeoIP database (CLAUSUM_GEOIP_DB): IP-country signals are off"),
     }
+    let tokens = tokens(store.as_ref(), config).await?;
+    let redis = shared_counters(store.as_ref(), config).await?;
+    let webhook_sender = crate::webhooks::Sender::new(
+        config.webhooks_allow_http_loopback,
+        crate::webhooks::sender::parse_overrides(&config.webhook_resolve)
+            .map_err(|e| anyhow::anyhow!("CLAUSUM_WEBHOOK_RESOLVE: {e}"))?,
+    );
+    let services = crate::state::Services {
+        geo,
+        tokens,
+        max_import_bytes: config.max_import_bytes,
+        webhook_sender,
+        redis,
+        max_inflight_assess: config.max_inflight_assess.max(1),
+        edge: crate::edge::EdgeHub::new(config.edge_token.clone(), config.edge_purge_url.clone()),
+    };
     let state =
-        AppState::load(store, key, Duration::from_millis(config.assess_timeout_ms), geo).await?;
+        AppState::load(store, key, Duration::from_millis(config.assess_timeout_ms), services)
+            .await?;
+    if config.webhook_worker {
+        state.start_webhook_worker(config.webhook_worker_config());
+    }
+    if config.email_worker {
+        crate::notify::worker::start(state.store.clone(), config)?;
+    }
+    // Replicas sharing PostgreSQL: follow each other's changes.
+    crate::sync::spawn_listener(state.clone());
+    spawn_reconcile(state.clone());
+    // Ingested events a previous process stored but never processed.
+    crate::ingest::spawn_recovery(&state);
     spawn_maintenance(state.clone());
     Ok(state)
 }
@@ -117,6 +204,22 @@ async fn shutdown_signal() {
     tracing::info!("shutting down: finishing in-flight requests");
 }
 
+/// The safety net under change notifications: every few minutes, when
+/// replicas share the database, rebuild the in-memory state from it.
+fn spawn_reconcile(state: Arc<AppState>) {
+    if state.store.listen_pool().is_none() {
+        return;
+    }
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(crate::sync::RECONCILE_EVERY);
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            crate::sync::reconcile(&state).await;
+        }
+    });
+}
+
 /// Periodic upkeep: refresh keys (revocations made elsewhere), drop idle
 /// rate-limit windows and velocity series.
 fn spawn_maintenance(state: Arc<AppState>) {
@@ -127,6 +230,10 @@ fn spawn_maintenance(state: Arc<AppState>) {
             tick.tick().await;
             if let Err(e) = state.reload_keys().await {
                 tracing::warn!(error = %e, "key refresh failed; keeping the cached keys");
+            }
+            // Endpoints changed through another replica.
+            if let Err(e) = state.refresh_subscriptions().await {
+                tracing::warn!(error = %e, "webhook subscription refresh failed");
             }
             let now = now_ms();
             state.limiter.sweep(now);

@@ -23,12 +23,15 @@ use clausum_core::{
 };
 
 use crate::{
+    auth::jwt::Tokens,
     geo::GeoIp,
     idempotency::Idempotency,
-    limiter::RateLimiter,
+    limiter::{Admission, RateLimiter},
     store::{
-        ApiKeyRow, BlocklistRow, Store, StoreError, StoreResult, TransactionRow, writer::Writer,
+        ApiKeyRow, BlocklistRow, OrganizationRow, Store, StoreError, StoreResult, TransactionRow,
+        writer::Writer,
     },
+    sync::{self, Change, EntryRef, Notice},
     time::now_ms,
 };
 
@@ -90,6 +93,25 @@ pub struct OrgRuntime {
     pub blocklist: RwLock<BlocklistIndex>,
 }
 
+/// What the state is built with besides the database.
+#[derive(Debug)]
+pub struct Services {
+    /// IP → country, when a database is configured.
+    pub geo: Option<GeoIp>,
+    /// Dashboard tokens.
+    pub tokens: Tokens,
+    /// Largest bulk-import body.
+    pub max_import_bytes: usize,
+    /// Sends (and vets the URLs of) webhooks.
+    pub webhook_sender: crate::webhooks::Sender,
+    /// Shared counters, when replicas share Redis.
+    pub redis: Option<crate::counters::RedisCounters>,
+    /// Assessments allowed in flight at once before new ones are shed.
+    pub max_inflight_assess: usize,
+    /// Edge deployment support (snapshots, purges).
+    pub edge: crate::edge::EdgeHub,
+}
+
 /// Shared server state.
 pub struct AppState {
     /// The database.
@@ -116,6 +138,33 @@ pub struct AppState {
     pub assess_timeout: std::time::Duration,
     /// IP → country, when a database is configured.
     pub geo: Option<GeoIp>,
+    /// Dashboard tokens.
+    pub tokens: Tokens,
+    /// Largest bulk-import body.
+    pub max_import_bytes: usize,
+    /// Which event types each organisation's enabled webhook endpoints
+    /// want (`None` in the set's place means every event), so assess
+    /// enqueues an event only when someone listens.
+    pub subscriptions: RwLock<HashMap<String, Option<std::collections::HashSet<String>>>>,
+    /// Wakes the webhook delivery worker when deliveries were queued.
+    pub deliveries_queued: tokio::sync::Notify,
+    /// Sends (and vets the URLs of) webhooks.
+    pub webhook_sender: crate::webhooks::Sender,
+    /// The running delivery worker, if any.
+    pub webhook_worker: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    /// This replica's id in change notifications (`crate::sync`).
+    pub node_id: String,
+    /// Shared velocity and rate-limit counters, when replicas share Redis;
+    /// `None` counts in this process (`velocity`, `limiter`).
+    pub redis: Option<crate::counters::RedisCounters>,
+    /// Request and decision counters for `/metrics`.
+    pub metrics: crate::metrics::Metrics,
+    /// Assessments in flight now.
+    pub inflight_assess: std::sync::atomic::AtomicUsize,
+    /// Past this many in flight, assess answers 503 at once.
+    pub max_inflight_assess: usize,
+    /// Edge deployment support: snapshots for the worker, purges after changes.
+    pub edge: crate::edge::EdgeHub,
 }
 
 impl std::fmt::Debug for AppState {
@@ -130,8 +179,17 @@ impl AppState {
         store: Arc<dyn Store>,
         digest_key: DigestKey,
         assess_timeout: std::time::Duration,
-        geo: Option<GeoIp>,
+        services: Services,
     ) -> StoreResult<Arc<Self>> {
+        let Services {
+            geo,
+            tokens,
+            max_import_bytes,
+            webhook_sender,
+            redis,
+            max_inflight_assess,
+            edge,
+        } = services;
         let state = Arc::new(AppState {
             writer: Writer::spawn(store.clone()),
             store,
@@ -145,12 +203,25 @@ impl AppState {
             observation_seq: AtomicU64::new(1),
             assess_timeout,
             geo,
+            tokens,
+            max_import_bytes,
+            subscriptions: RwLock::default(),
+            deliveries_queued: tokio::sync::Notify::new(),
+            webhook_sender,
+            webhook_worker: Mutex::new(None),
+            node_id: uuid::Uuid::new_v4().simple().to_string(),
+            redis,
+            metrics: crate::metrics::Metrics::default(),
+            inflight_assess: std::sync::atomic::AtomicUsize::new(0),
+            max_inflight_assess,
+            edge,
         });
         state.reload_keys().await?;
         for org in state.store.organizations().await? {
             state.reload_org(&org.id).await?;
         }
         state.rebuild_velocity_and_history().await?;
+        state.refresh_subscriptions().await?;
         Ok(state)
     }
 
@@ -177,16 +248,10 @@ impl AppState {
 
     /// (Re)loads one organisation: policy, rules and blocklist.
     pub async fn reload_org(&self, org_id: &str) -> StoreResult<()> {
-        let Some(row) = self.store.organizations().await?.into_iter().find(|o| o.id == org_id)
-        else {
+        let Some(row) = self.store.organization(org_id).await? else {
             return Ok(());
         };
-        let mut policy: Policy = serde_json::from_str(&row.policy)
-            .map_err(|e| StoreError::Corrupt(format!("policy of {org_id}: {e}")))?;
-        if let Some(segment) = clausum_core::catalog::Segment::parse(&row.segment) {
-            policy.segment = segment;
-        }
-        let rules = self.compile_rules(org_id).await?;
+        let settings = self.load_settings(&row).await?;
         let mut index = BlocklistIndex::new(self.digest_key.clone());
         for entry in self.store.active_blocklist(org_id, now_ms()).await? {
             insert_row(&mut index, &entry);
@@ -194,11 +259,42 @@ impl AppState {
         let runtime = Arc::new(OrgRuntime {
             id: row.id.clone(),
             name: row.name,
-            settings: RwLock::new(Arc::new(OrgSettings { policy, rules })),
+            settings: RwLock::new(Arc::new(settings)),
             blocklist: RwLock::new(index),
         });
         self.orgs.write().expect("orgs lock").insert(row.id, runtime);
         Ok(())
+    }
+
+    /// Reloads an organisation's policy and rules (not its blocklist) after
+    /// a change, so the next assess uses them — here and, through a change
+    /// notification, on every replica.
+    pub async fn reload_settings(&self, org_id: &str) -> StoreResult<()> {
+        self.refresh_settings(org_id).await?;
+        self.publish(Change::Settings { org: org_id.to_owned() });
+        Ok(())
+    }
+
+    /// Reloads an organisation's policy and rules on this replica only.
+    pub async fn refresh_settings(&self, org_id: &str) -> StoreResult<()> {
+        let Some(row) = self.store.organization(org_id).await? else {
+            return Ok(());
+        };
+        let settings = Arc::new(self.load_settings(&row).await?);
+        if let Some(org) = self.org(org_id) {
+            *org.settings.write().expect("settings lock") = settings;
+        }
+        Ok(())
+    }
+
+    async fn load_settings(&self, row: &OrganizationRow) -> StoreResult<OrgSettings> {
+        let mut policy: Policy = serde_json::from_str(&row.policy)
+            .map_err(|e| StoreError::Corrupt(format!("policy of {}: {e}", row.id)))?;
+        if let Some(segment) = clausum_core::catalog::Segment::parse(&row.segment) {
+            policy.segment = segment;
+        }
+        let rules = self.compile_rules(&row.id).await?;
+        Ok(OrgSettings { policy, rules })
     }
 
     async fn compile_rules(&self, org_id: &str) -> StoreResult<RuleSet> {
@@ -216,13 +312,202 @@ impl AppState {
         Ok(RuleSet::new(compiled))
     }
 
-    /// Adds blocklist entries to the live index of their organisation.
+    /// Adds blocklist entries to the live index of their organisation
+    /// (inactive ones are skipped), and announces them to the replicas.
     pub fn apply_blocklist_rows(&self, rows: &[BlocklistRow]) {
-        for row in rows {
+        for row in rows.iter().filter(|r| r.is_active) {
             if let Some(org) = self.org(&row.organization_id) {
                 insert_row(&mut org.blocklist.write().expect("blocklist lock"), row);
             }
         }
+        self.announce_entries(rows);
+    }
+
+    /// Takes an entry out of the live index (deleted, or about to be
+    /// re-added with changed fields), and announces it.
+    pub fn remove_blocklist_row(&self, row: &BlocklistRow) {
+        self.remove_local(&row.organization_id, &row.list_type, &row.value);
+        self.announce_entries(std::slice::from_ref(row));
+    }
+
+    /// Removes `(list type, value)` from an organisation's index, whatever
+    /// its flow scope (an organisation lists a type and value once).
+    fn remove_local(&self, org_id: &str, list_type: &str, value: &str) {
+        let (Some(org), Some(list_type)) = (self.org(org_id), ListType::parse(list_type)) else {
+            return;
+        };
+        let mut index = org.blocklist.write().expect("blocklist lock");
+        for scope in [FlowScope::All, FlowScope::Payin, FlowScope::Payout] {
+            index.remove(list_type, value, scope);
+        }
+    }
+
+    fn announce_entries(&self, rows: &[BlocklistRow]) {
+        let mut by_org: HashMap<&str, Vec<EntryRef>> = HashMap::new();
+        for r in rows {
+            by_org.entry(&r.organization_id).or_default().push(EntryRef {
+                id: r.id.clone(),
+                list_type: r.list_type.clone(),
+                value: r.value.clone(),
+            });
+        }
+        for (org, entries) in by_org {
+            self.edge.blocklist_changed(org);
+            if entries.len() > 10 * sync::MAX_ENTRIES_PER_NOTICE {
+                self.publish(Change::Blocklist { org: org.to_owned() });
+                continue;
+            }
+            for chunk in entries.chunks(sync::MAX_ENTRIES_PER_NOTICE) {
+                self.publish(Change::Entries { org: org.to_owned(), entries: chunk.to_vec() });
+            }
+        }
+    }
+
+    /// Announces a change to the other replicas (in the background: the
+    /// change is already committed and applied here; a lost notice is
+    /// repaired by the periodic reconcile).
+    pub fn publish(&self, change: Change) {
+        if self.store.listen_pool().is_none() {
+            return;
+        }
+        let payload = serde_json::to_string(&Notice { node: self.node_id.clone(), change })
+            .expect("serialises");
+        let store = self.store.clone();
+        tokio::spawn(async move {
+            if let Err(e) = store.notify_change(&payload).await {
+                tracing::warn!(error = %e, "announcing a change to the replicas failed");
+            }
+        });
+    }
+
+    /// Applies another replica's change by re-reading the database.
+    pub async fn apply_remote(&self, change: &Change) -> StoreResult<()> {
+        match change {
+            Change::Entries { org, entries } => {
+                for e in entries {
+                    let row = self.store.blocklist_entry(org, &e.id).await?;
+                    self.remove_local(org, &e.list_type, &e.value);
+                    if let Some(row) = row.filter(|r| r.is_active)
+                        && let Some(runtime) = self.org(org)
+                    {
+                        insert_row(&mut runtime.blocklist.write().expect("blocklist lock"), &row);
+                    }
+                }
+                Ok(())
+            }
+            Change::Blocklist { org } => self.reload_org(org).await,
+            Change::Settings { org } => self.refresh_settings(org).await,
+            Change::Keys => self.reload_keys().await,
+            Change::Subscriptions => self.refresh_subscriptions().await,
+        }
+    }
+
+    /// Admits (and counts) one Partner API request of `key`, in Redis when
+    /// replicas share it. Redis unreachable: 503 `RATE_LIMIT_STORE_UNAVAILABLE`.
+    pub async fn admit_key(
+        &self,
+        key: &KeyInfo,
+        now: i64,
+    ) -> Result<Admission, crate::error::ApiError> {
+        let Some(redis) = &self.redis else { return Ok(self.limiter.check(key, now)) };
+        let unique = format!(
+            "{}:{}",
+            self.node_id,
+            self.observation_seq.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        );
+        let minute = redis
+            .admit(&key.id, key.rate_limit_per_minute, 60_000, now, &unique)
+            .await
+            .map_err(|e| counters_unavailable(&e))?;
+        let day = match (key.rate_limit_per_day, minute.allowed) {
+            (Some(limit), true) => Some(
+                redis
+                    .admit(&key.id, limit, 86_400_000, now, &unique)
+                    .await
+                    .map_err(|e| counters_unavailable(&e))?,
+            ),
+            _ => None,
+        };
+        Ok(crate::limiter::admission(key.rate_limit_per_minute, minute, day, now))
+    }
+
+    /// Admits one request counted under `name` (a user, a login address).
+    pub async fn admit_bucket(
+        &self,
+        name: &str,
+        per_minute: u32,
+        now: i64,
+    ) -> Result<Admission, crate::error::ApiError> {
+        let Some(redis) = &self.redis else {
+            return Ok(self.limiter.check_bucket(name, per_minute, now));
+        };
+        let unique = format!(
+            "{}:{}",
+            self.node_id,
+            self.observation_seq.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        );
+        let d = redis
+            .admit(name, per_minute, 60_000, now, &unique)
+            .await
+            .map_err(|e| counters_unavailable(&e))?;
+        Ok(crate::limiter::admission(per_minute, d, None, now))
+    }
+
+    /// Re-reads which organisations' endpoints want which events, here and
+    /// on every replica.
+    pub async fn reload_subscriptions(&self) -> StoreResult<()> {
+        self.refresh_subscriptions().await?;
+        self.publish(Change::Subscriptions);
+        Ok(())
+    }
+
+    /// Re-reads the webhook subscriptions on this replica only.
+    pub async fn refresh_subscriptions(&self) -> StoreResult<()> {
+        let mut map: HashMap<String, Option<std::collections::HashSet<String>>> = HashMap::new();
+        for (org, events) in self.store.subscriptions().await? {
+            let types: Vec<String> = serde_json::from_str(&events).unwrap_or_default();
+            let entry = map.entry(org).or_insert_with(|| Some(Default::default()));
+            match (entry.as_mut(), types.is_empty()) {
+                (_, true) => *entry = None,
+                (Some(set), false) => set.extend(types),
+                (None, false) => {}
+            }
+        }
+        *self.subscriptions.write().expect("subscriptions lock") = map;
+        Ok(())
+    }
+
+    /// Starts the webhook delivery worker (stopping a running one first).
+    pub fn start_webhook_worker(self: &Arc<Self>, config: crate::webhooks::WorkerConfig) {
+        let handle =
+            crate::webhooks::worker::spawn(self.clone(), self.webhook_sender.clone(), config);
+        if let Some(old) = self.webhook_worker.lock().expect("worker lock").replace(handle) {
+            old.abort();
+        }
+    }
+
+    /// Stops the webhook delivery worker as a crash would: in-flight sends
+    /// are dropped, their claims expire after the lease.
+    pub fn stop_webhook_worker(&self) {
+        if let Some(handle) = self.webhook_worker.lock().expect("worker lock").take() {
+            handle.abort();
+        }
+    }
+
+    /// Whether any enabled endpoint of `org` wants `event_type`.
+    pub fn subscribed(&self, org: &str, event_type: &str) -> bool {
+        match self.subscriptions.read().expect("subscriptions lock").get(org) {
+            None => false,
+            Some(None) => true,
+            Some(Some(types)) => types.contains(event_type),
+        }
+    }
+
+    /// Records confirmed fraud in the payer history, so the next assess of
+    /// the same email, card, device or customer sees it.
+    pub fn record_fraud(&self, row: &TransactionRow) {
+        let keys = engine::payer_keys(&self.digest_key, &row.organization_id, &payer_of(row));
+        self.history.lock().expect("history lock").record_fraud(&keys);
     }
 
     /// Replays recent transactions into velocity (last 24 h) and payer
@@ -234,7 +519,9 @@ impl AppState {
         let mut history = self.history.lock().expect("history lock");
         for row in &rows {
             let keys = engine::payer_keys(&self.digest_key, &row.organization_id, &payer_of(row));
-            if row.created_at > now - HORIZON_MS {
+            // Shared counters live in Redis: replaying them from here would
+            // count each transaction once per replica.
+            if self.redis.is_none() && row.created_at > now - HORIZON_MS && row.source == "assess" {
                 let id = self.observation_seq.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 velocity.observe(&Observation {
                     keys: engine::velocity_keys(&keys),
@@ -243,8 +530,10 @@ impl AppState {
                     id,
                 });
             }
-            let decision = Decision::parse(&row.decision).unwrap_or(Decision::Review);
-            history.record(&keys, row.amount_minor, decision, row.created_at);
+            // Reported-only rows were never assessed: they carry fraud, not a decision.
+            if let Some(decision) = row.decision.as_deref().and_then(Decision::parse) {
+                history.record(&keys, row.amount_minor, decision, row.created_at);
+            }
             if row.is_fraudulent {
                 history.record_fraud(&keys);
             }
@@ -265,8 +554,24 @@ fn insert_row(index: &mut BlocklistIndex, row: &BlocklistRow) {
     };
     index.insert(
         &row.value,
-        EntryMeta { list_type, severity, flow_scope, expires_at_ms: row.expires_at },
+        EntryMeta {
+            list_type,
+            severity,
+            flow_scope,
+            expires_at_ms: row.expires_at,
+            entry: clausum_core::blocklist::entry_key(&row.id),
+        },
     );
+}
+
+/// The documented 503 when the shared counters cannot be reached: counting
+/// locally instead would let each replica admit the full limit.
+pub fn counters_unavailable(e: &dyn std::fmt::Display) -> crate::error::ApiError {
+    tracing::error!(error = %e, "the shared counter store (Redis) is unreachable");
+    crate::error::ApiError::from_body(clausum_core::wire::ErrorBody::new(
+        clausum_core::wire::ErrorCode::RateLimitStoreUnavailable,
+        "The rate-limit and velocity store is unavailable; nothing was recorded. Retry shortly.",
+    ))
 }
 
 /// The payer identity of a stored transaction (its values are stored normalised).

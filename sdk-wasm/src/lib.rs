@@ -1,4 +1,145 @@
-//! Browser SDK (placeholder until its issue lands): for now it re-exports the
-//! session id format so the crate proves `clausum-core` links for wasm32.
+//! # clausum-sdk-wasm
+//!
+//! The browser half of Clausum's checkout SDK, compiled to WebAssembly. It
+//! reads what only the browser knows — the device, and how a person
+//! behaves on the page — and hands it to `clausum-core`, which owns every
+//! definition (fingerprint, automation tells, behaviour statistics, session
+//! ids). This crate only reads browser APIs and converts types at the
+//! boundary; networking, timeouts and the public `Clausum` API live in the
+//! npm package (`npm/`) that wraps it.
+//!
+//! # What it never collects
+//!
+//! Nothing the user types: no key values, no field contents, no clipboard
+//! contents. Keys are counted and timed; a paste records only the kind of
+//! field it landed in, judged from the field's attributes.
+//!
+//! # Layout
+//!
+//! - [`device`]: one synchronous read of the device signals.
+//! - [`listen`]: passive event listeners feeding the behaviour tracker.
+//! - [`Collector`]: the one exported class.
 
-pub use clausum_core::session;
+pub mod device;
+pub mod listen;
+
+use std::{cell::RefCell, rc::Rc};
+
+use clausum_core::{
+    sdk::{self, BehaviorTracker, DeviceSignals, SessionSignals},
+    session,
+    wire::{Behavior, Device},
+};
+use serde::Serialize;
+use wasm_bindgen::prelude::*;
+
+/// One checkout session: its id, the device read at start, and the
+/// behaviour observed since.
+#[wasm_bindgen]
+pub struct Collector {
+    session_id: String,
+    device: DeviceSignals,
+    tracker: Rc<RefCell<BehaviorTracker>>,
+    listeners: listen::Listeners,
+}
+
+#[wasm_bindgen]
+impl Collector {
+    /// Issues a session id, reads the device and starts listening (passive
+    /// listeners only). Throws only outside a browser window.
+    #[wasm_bindgen(constructor)]
+    pub fn new() -> Result<Collector, JsValue> {
+        let window = web_sys::window().ok_or_else(|| JsValue::from_str("no window"))?;
+        let now = now(&window);
+        let tracker = Rc::new(RefCell::new(BehaviorTracker::new(now)));
+        let listeners = listen::Listeners::install(&window, &tracker)?;
+        Ok(Collector {
+            session_id: new_session_id(&window),
+            device: device::read(&window),
+            tracker,
+            listeners,
+        })
+    }
+
+    /// The session id, `ps_<milliseconds>_<random>`.
+    #[wasm_bindgen(getter, js_name = sessionId)]
+    pub fn session_id(&self) -> String {
+        self.session_id.clone()
+    }
+
+    /// The device fingerprint, `fp_…`.
+    #[wasm_bindgen(getter)]
+    pub fn fingerprint(&self) -> String {
+        self.device.fingerprint.clone()
+    }
+
+    /// The device signals (a plain object).
+    pub fn device(&self) -> Result<JsValue, JsValue> {
+        to_js(&self.device)
+    }
+
+    /// The behaviour since start (a plain object).
+    pub fn behavior(&self) -> Result<JsValue, JsValue> {
+        to_js(&self.snapshot().behavior)
+    }
+
+    /// `{session_id, device, behavior}`: the body of `POST /api/v1/sessions`.
+    pub fn signals(&self) -> Result<JsValue, JsValue> {
+        to_js(&self.snapshot())
+    }
+
+    /// `{session_id, device, behavior}` in the assess request's shape
+    /// (`device.fingerprint`, `behavior.keyboard_events`, …), for a
+    /// pre-check or for a backend to forward.
+    #[wasm_bindgen(js_name = assessFields)]
+    pub fn assess_fields(&self) -> Result<JsValue, JsValue> {
+        let (device, behavior) = sdk::assess_fields(&self.snapshot());
+        to_js(&AssessFields { session_id: &self.session_id, device, behavior })
+    }
+
+    /// Removes every listener; later snapshots keep the counts so far.
+    pub fn stop(&mut self) {
+        self.listeners.remove();
+    }
+}
+
+impl Collector {
+    /// The session's signals as of now.
+    pub fn snapshot(&self) -> SessionSignals {
+        let now = web_sys::window().map_or(0.0, |w| now(&w));
+        SessionSignals {
+            session_id: self.session_id.clone(),
+            device: self.device.clone(),
+            behavior: self.tracker.borrow().snapshot(now),
+        }
+    }
+}
+
+/// The assess-shaped view of a session.
+#[derive(Serialize)]
+struct AssessFields<'a> {
+    session_id: &'a str,
+    device: Device,
+    behavior: Behavior,
+}
+
+/// `performance.now()`: the clock event time stamps use.
+fn now(window: &web_sys::Window) -> f64 {
+    window.performance().map_or(0.0, |p| p.now())
+}
+
+/// A session id from the wall clock and `crypto.getRandomValues`.
+fn new_session_id(window: &web_sys::Window) -> String {
+    let mut random = [0u8; session::RANDOM_LEN];
+    if let Ok(crypto) = window.crypto() {
+        let _ = crypto.get_random_values_with_u8_array(&mut random);
+    }
+    session::generate(js_sys::Date::now() as i64, random)
+}
+
+/// Plain JS objects (`null` for absent values), ready for `JSON.stringify`.
+fn to_js(value: &impl Serialize) -> Result<JsValue, JsValue> {
+    value
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .map_err(|e| JsValue::from_str(&e.to_string()))
+}

@@ -31,6 +31,9 @@ pub struct EntryMeta {
     pub flow_scope: FlowScope,
     /// When it stops applying (unix ms), if ever.
     pub expires_at_ms: Option<i64>,
+    /// The entry's id in compact form ([`super::entry_key`]), so a hit can
+    /// name the entry; 0 when unknown.
+    pub entry: u128,
 }
 
 impl EntryMeta {
@@ -46,6 +49,8 @@ pub struct Hit {
     pub list_type: ListType,
     /// Its severity.
     pub severity: Severity,
+    /// The matching entry ([`super::entry_key`] form; 0 when unknown).
+    pub entry: u128,
 }
 
 /// Entries sharing one key differ only by flow scope (the database keeps
@@ -63,6 +68,7 @@ pub struct BlocklistIndex {
     /// The same pairs, longest prefix first, for probing.
     probe_order: BTreeSet<(bool, std::cmp::Reverse<u8>)>,
     len: usize,
+    generation: u64,
 }
 
 impl BlocklistIndex {
@@ -75,7 +81,15 @@ impl BlocklistIndex {
             prefixes: HashMap::new(),
             probe_order: BTreeSet::new(),
             len: 0,
+            generation: 0,
         }
+    }
+
+    /// Counts changes: every insert and every removal that removed something
+    /// moves it on, so a copy derived from the index (the edge snapshot)
+    /// knows when it is out of date.
+    pub fn generation(&self) -> u64 {
+        self.generation
     }
 
     /// Number of entries held.
@@ -97,6 +111,7 @@ impl BlocklistIndex {
     /// [`ListType::normalize`]; an `ip_range` value that does not parse is
     /// ignored (it could not have been normalised).
     pub fn insert(&mut self, normalized: &str, meta: EntryMeta) {
+        self.generation += 1;
         let slot = match meta.list_type {
             ListType::IpRange => {
                 let Ok(range) = IpRange::parse(normalized) else {
@@ -134,6 +149,7 @@ impl BlocklistIndex {
                 return false;
             };
             let removed = remove_scope(slot, scope);
+            self.generation += u64::from(removed);
             if slot.is_empty() {
                 self.ranges.remove(&k);
                 let count = self.prefixes.get_mut(&(k.0, k.1)).expect("prefix counted");
@@ -151,6 +167,7 @@ impl BlocklistIndex {
             return false;
         };
         let removed = remove_scope(slot, scope);
+        self.generation += u64::from(removed);
         if slot.is_empty() {
             self.exact.remove(&d);
         }
@@ -200,10 +217,11 @@ fn remove_scope(slot: &mut Slot, scope: FlowScope) -> bool {
 }
 
 fn best(slot: &Slot, flow: Flow, now_ms: i64) -> Option<Hit> {
-    slot.iter()
-        .filter(|m| m.active(flow, now_ms))
-        .max_by_key(|m| m.severity)
-        .map(|m| Hit { list_type: m.list_type, severity: m.severity })
+    slot.iter().filter(|m| m.active(flow, now_ms)).max_by_key(|m| m.severity).map(|m| Hit {
+        list_type: m.list_type,
+        severity: m.severity,
+        entry: m.entry,
+    })
 }
 
 /// The more severe of two optional hits.
@@ -220,7 +238,7 @@ mod tests {
     use super::*;
 
     fn meta(list_type: ListType, severity: Severity, flow_scope: FlowScope) -> EntryMeta {
-        EntryMeta { list_type, severity, flow_scope, expires_at_ms: None }
+        EntryMeta { list_type, severity, flow_scope, expires_at_ms: None, entry: 0 }
     }
 
     fn index() -> BlocklistIndex {
@@ -256,7 +274,9 @@ mod tests {
         ix.insert("x", meta(ListType::CustomerId, Severity::Flag, FlowScope::All));
         assert_eq!(ix.len(), 2);
         assert!(ix.remove(ListType::CustomerId, "x", FlowScope::Payin));
+        let before = ix.generation();
         assert!(!ix.remove(ListType::CustomerId, "x", FlowScope::Payin));
+        assert_eq!(ix.generation(), before, "nothing removed, nothing changed");
         assert_eq!(ix.len(), 1);
     }
 

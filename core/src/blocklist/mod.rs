@@ -1,14 +1,23 @@
-//! Blocklists: what an entry is, how its value is normalised, and the
-//! in-memory [`index::BlocklistIndex`] the engine matches requests against.
+//! Blocklists: what an entry is, how its value is normalised, the
+//! in-memory [`index::BlocklistIndex`] the engine matches requests against,
+//! and the frozen [`snapshot::Snapshot`] of `block` entries the edge worker
+//! matches against with the same probing code ([`lookup::BlocklistLookup`]).
 
 pub mod index;
+pub mod lookup;
+pub mod snapshot;
+mod snapshot_build;
+#[cfg(test)]
+mod snapshot_tests;
 
 use serde::{Deserialize, Serialize};
 
 pub use index::{BlocklistIndex, EntryMeta, Hit};
+pub use lookup::BlocklistLookup;
 
 use crate::normalize::{
-    CardBin, Country, Email, EmailDomain, Invalid, IpAddress, IpRange, Phone, text,
+    CardBin, Clabe, Country, Email, EmailDomain, Iban, Invalid, IpAddress, IpRange, Phone,
+    SwiftBic, text,
 };
 use crate::wire::Flow;
 
@@ -111,22 +120,29 @@ impl ListType {
             ListType::CardHash | ListType::AccountHash => {
                 text::clean_token(raw, 256)?.to_ascii_lowercase()
             }
-            ListType::Iban | ListType::SwiftBic => {
-                let compact: String = raw.chars().filter(|c| !c.is_whitespace()).collect();
-                text::clean_token(&compact, 64)?.to_ascii_uppercase()
-            }
-            ListType::Clabe => {
-                let digits: String = raw.chars().filter(|c| !c.is_whitespace()).collect();
-                if digits.len() != 18 || !digits.bytes().all(|b| b.is_ascii_digit()) {
-                    return Err(Invalid::new("a CLABE has exactly 18 digits"));
-                }
-                digits
-            }
+            ListType::Clabe => Clabe::parse(raw)?.as_str().to_owned(),
+            ListType::Iban => Iban::parse(raw)?.as_str().to_owned(),
+            ListType::SwiftBic => SwiftBic::parse(raw)?.as_str().to_owned(),
             ListType::DeviceFingerprint | ListType::CustomerId | ListType::BeneficiaryId => {
                 text::clean_token(raw, 256)?
             }
         })
     }
+}
+
+/// The compact form of an entry id (`bl_` + 32 hex digits, a UUID) kept in
+/// the index: 16 bytes instead of a heap string per entry. Ids of any other
+/// shape map to 0, "unknown".
+pub fn entry_key(id: &str) -> u128 {
+    id.strip_prefix("bl_")
+        .filter(|h| h.len() == 32)
+        .and_then(|h| u128::from_str_radix(h, 16).ok())
+        .unwrap_or(0)
+}
+
+/// The entry id of an [`entry_key`], if known.
+pub fn entry_id(key: u128) -> Option<String> {
+    (key != 0).then(|| format!("bl_{key:032x}"))
 }
 
 /// How hard an entry hits.
@@ -218,6 +234,10 @@ pub enum Source {
 }
 
 impl Source {
+    /// Every source.
+    pub const ALL: [Source; 5] =
+        [Source::Manual, Source::Rule, Source::FraudReport, Source::Chargeback, Source::Api];
+
     /// The wire name.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -231,15 +251,22 @@ impl Source {
 
     /// Parses a wire name.
     pub fn parse(s: &str) -> Option<Source> {
-        [Source::Manual, Source::Rule, Source::FraudReport, Source::Chargeback, Source::Api]
-            .into_iter()
-            .find(|v| v.as_str() == s)
+        Source::ALL.into_iter().find(|v| v.as_str() == s)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn entry_keys_round_trip_uuid_ids_only() {
+        let id = "bl_0192f3a4b5c6d7e8f90a1b2c3d4e5f60";
+        assert_eq!(entry_id(entry_key(id)).as_deref(), Some(id));
+        assert_eq!(entry_key("bl_7"), 0);
+        assert_eq!(entry_key("xx_0192f3a4b5c6d7e8f90a1b2c3d4e5f60"), 0);
+        assert_eq!(entry_id(0), None);
+    }
 
     #[test]
     fn names_round_trip() {
@@ -257,7 +284,17 @@ mod tests {
         assert_eq!(ListType::Email.normalize(" Fraud@Example.COM ").unwrap(), "fraud@example.com");
         assert_eq!(ListType::Country.normalize("mx").unwrap(), "MX");
         assert_eq!(ListType::IpRange.normalize("10.1.2.3/8").unwrap(), "10.0.0.0/8");
-        assert_eq!(ListType::Iban.normalize("de89 3704 0044").unwrap(), "DE8937040044");
+        assert_eq!(
+            ListType::Iban.normalize("de89 3704 0044 0532 0130 00").unwrap(),
+            "DE89370400440532013000"
+        );
+        assert!(ListType::Iban.normalize("de89 3704 0044").is_err());
+        assert_eq!(
+            ListType::Clabe.normalize("032 180 000118359719").unwrap(),
+            "032180000118359719"
+        );
+        assert!(ListType::Clabe.normalize("032180000118359718").is_err());
+        assert_eq!(ListType::SwiftBic.normalize("deutdeffxxx").unwrap(), "DEUTDEFF");
         assert!(ListType::CardBin.normalize("4111111111111111").is_err());
         assert!(ListType::Clabe.normalize("123").is_err());
     }

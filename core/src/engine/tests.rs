@@ -39,8 +39,10 @@ fn org() -> Org {
 
 fn block(org: &mut Org, t: ListType, raw: &str, severity: Severity, scope: FlowScope) {
     let v = t.normalize(raw).unwrap();
-    org.blocklist
-        .insert(&v, EntryMeta { list_type: t, severity, flow_scope: scope, expires_at_ms: None });
+    org.blocklist.insert(
+        &v,
+        EntryMeta { list_type: t, severity, flow_scope: scope, expires_at_ms: None, entry: 0 },
+    );
 }
 
 fn run(org: &Org, t: &Transaction) -> Assessment {

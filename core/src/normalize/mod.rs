@@ -11,10 +11,13 @@
 //! and error messages end up in logs and API responses.
 
 pub mod amount;
+pub mod bic;
 pub mod card;
+pub mod clabe;
 pub mod country;
 pub mod currency;
 pub mod email;
+pub mod iban;
 pub mod ip;
 pub mod pan;
 pub mod phone;
@@ -23,10 +26,13 @@ pub mod text;
 use std::borrow::Cow;
 
 pub use amount::{Amount, MAX_AMOUNT_MINOR};
+pub use bic::SwiftBic;
 pub use card::{CardBin, CardLast4};
+pub use clabe::Clabe;
 pub use country::Country;
 pub use currency::Currency;
 pub use email::{Email, EmailDomain, RISKY_TLDS};
+pub use iban::Iban;
 pub use ip::{IpAddress, IpRange, masked_bits};
 pub use pan::{luhn_valid, redact_json, redact_pans};
 pub use phone::Phone;

@@ -235,7 +235,7 @@ pub struct AssessResponse {
     pub signal_details: Vec<SignalDetail>,
     /// The assessment session id (`ps_<ms>_<random>`). Store it with the order.
     pub session_id: String,
-    /// What forced a decline (`blocklist:email`, `amount_max`, `rule:<name>`), or null.
+    /// What forced a decline, or null: `blocklist:<list_type>:<entry id>` (e.g. `blocklist:email:bl_…`), `amount_max` or `rule:<name>`.
     pub blocked_by: Option<String>,
     /// Server-side processing time in milliseconds.
     pub latency_ms: u64,
@@ -244,7 +244,7 @@ pub struct AssessResponse {
     /// Recommended fields for your segment that were missing. The assessment
     /// still succeeded; send them to sharpen the decision.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[cfg_attr(feature = "openapi", oai(skip_serializing_if_is_empty))]
+    #[cfg_attr(feature = "openapi", oai(default, skip_serializing_if_is_empty))]
     pub field_warnings: Vec<FieldWarning>,
     /// Clausum's id for the recorded transaction.
     pub transaction_id: String,

@@ -15,8 +15,11 @@ pub enum ErrorCode {
     /// 400: the body is not valid JSON, a field has the wrong type, or a value
     /// is out of range. `details` names the field.
     ValidationError,
-    /// 400: a field has a value of the right JSON type but the wrong kind.
+    /// 400: a field has a value of the right JSON type but the wrong kind
+    /// (e.g. an unknown blocklist `list_type`).
     InvalidType,
+    /// 400: an unknown blocklist `severity`.
+    InvalidSeverity,
     /// 401: the API key or token is missing, malformed, unknown, revoked or expired.
     Unauthorized,
     /// 403: the credential is valid but lacks the permission or role.
@@ -33,6 +36,11 @@ pub enum ErrorCode {
     Duplicate,
     /// 409: a request with the same idempotency key is still being processed.
     IdempotencyInProgress,
+    /// 409: the case cannot move to the requested status from its current one;
+    /// `details.allowed` lists where it can go.
+    InvalidStatusTransition,
+    /// 409: the case was already submitted.
+    AlreadySubmitted,
     /// 413: the body is larger than the limit.
     PayloadTooLarge,
     /// 415: the body is not `application/json`.
@@ -41,6 +49,8 @@ pub enum ErrorCode {
     IdempotencyKeyReused,
     /// 429: the key exceeded its rate limit; see `X-RateLimit-Reset`.
     RateLimitExceeded,
+    /// 429: a dashboard user (or a login address) exceeded its rate limit.
+    RateLimited,
     /// 500: an unexpected failure; nothing was half-written. Safe to retry.
     InternalError,
     /// 503: assess is temporarily unavailable (overload or maintenance).
@@ -56,16 +66,16 @@ impl ErrorCode {
     pub fn status(self) -> u16 {
         use ErrorCode::*;
         match self {
-            ValidationError | InvalidType => 400,
+            ValidationError | InvalidType | InvalidSeverity => 400,
             Unauthorized => 401,
             Forbidden | SecretKeyRequired | PublicKeyNotAllowed => 403,
             NotFound => 404,
             MethodNotAllowed => 405,
-            Duplicate | IdempotencyInProgress => 409,
+            Duplicate | IdempotencyInProgress | InvalidStatusTransition | AlreadySubmitted => 409,
             PayloadTooLarge => 413,
             UnsupportedMediaType => 415,
             IdempotencyKeyReused => 422,
-            RateLimitExceeded => 429,
+            RateLimitExceeded | RateLimited => 429,
             InternalError => 500,
             AssessMaintenance | RateLimitStoreUnavailable => 503,
             AssessTimeout => 504,

@@ -20,6 +20,27 @@ use crate::{
     time::now_ms,
 };
 
+/// One of the node's assess slots, released on drop.
+struct InflightSlot<'a>(&'a AppState);
+
+impl<'a> InflightSlot<'a> {
+    fn take(state: &'a AppState) -> Option<Self> {
+        use std::sync::atomic::Ordering;
+        let before = state.inflight_assess.fetch_add(1, Ordering::AcqRel);
+        if before >= state.max_inflight_assess {
+            state.inflight_assess.fetch_sub(1, Ordering::AcqRel);
+            return None;
+        }
+        Some(InflightSlot(state))
+    }
+}
+
+impl Drop for InflightSlot<'_> {
+    fn drop(&mut self) {
+        self.0.inflight_assess.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+    }
+}
+
 /// A decision, with the caller's rate-limit budget.
 #[derive(ApiResponse)]
 pub enum AssessOk {
@@ -160,21 +181,22 @@ impl AssessApi {
         body: JsonBody<AssessRequest>,
     ) -> Result<AssessOk, ApiError> {
         let started = Instant::now();
-        let key = auth.0;
-        let admission = state.limiter.check(&key, now_ms());
-        if !admission.allowed {
-            return Err(ApiError::TooManyRequests(
+        // Past capacity, answer at once rather than queue until the client
+        // gives up: it can retry (with the same idempotency key) or fail open.
+        let Some(_slot) = InflightSlot::take(&state) else {
+            state.metrics.shed();
+            return Err(ApiError::Unavailable(
                 Json(ErrorBody::new(
-                    ErrorCode::RateLimitExceeded,
-                    format!(
-                        "Rate limit of {} requests per minute exceeded for this key.",
-                        admission.limit
-                    ),
+                    ErrorCode::AssessMaintenance,
+                    "Assess is at capacity; retry after the given seconds with the same idempotency key.",
                 )),
-                admission.retry_after_s,
-                admission.remaining,
-                admission.reset_at_s,
+                1,
             ));
+        };
+        let key = auth.0;
+        let admission = state.admit_key(&key, now_ms()).await?;
+        if !admission.allowed {
+            return Err(ApiError::rate_limited(ErrorCode::RateLimitExceeded, &admission));
         }
         let work = assess::payin(&state, &key, body.value, idempotency_key.0, started);
         let answer = match tokio::time::timeout(state.assess_timeout, work).await {

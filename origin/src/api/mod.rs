@@ -1,7 +1,24 @@
 //! The HTTP API: one poem-openapi service per resource, composed here.
 
 pub mod assess;
+pub mod audit;
+pub mod auth;
+pub mod blocklists;
+pub mod browser;
+pub mod cases;
+pub mod common;
+pub mod dashboard;
+pub mod edge;
 pub mod health;
+pub mod ingest;
+pub mod notifications;
+pub mod providers;
+pub mod raw_body;
+pub mod report;
+pub mod rules;
+pub mod sessions;
+pub mod team;
+pub mod webhooks;
 
 use std::sync::Arc;
 
@@ -20,15 +37,75 @@ pub const API_VERSION: &str = "1.3.0";
 /// Operation groups in the spec.
 #[derive(Tags)]
 pub enum Tag {
-    /// Real-time pay-in risk assessment.
+    /// Real-time pay-in risk assessment (Partner API, API keys).
     Risk,
+    /// Fraud reports (Partner API, secret keys).
+    Fraud,
+    /// Blocklist management (dashboard token).
+    Blocklists,
+    /// Dashboard sign-in.
+    Auth,
+    /// Team members, roles and invitations (dashboard token).
+    Team,
+    /// Cases (expedientes): lifecycle, evidence, transactions, activity (dashboard token).
+    Cases,
+    /// Custom rules, signal weights and decision thresholds (dashboard token).
+    Rules,
+    /// Dashboard overview figures (dashboard token).
+    Dashboard,
+    /// The append-only audit log of management changes (dashboard token).
+    Audit,
+    /// Outbound webhook endpoints and their delivery log (dashboard token).
+    Webhooks,
+    /// Email alert recipients and the alert emails sent (dashboard token).
+    Notifications,
+    /// Events in: payment-provider webhooks and event ingestion (provider signatures, event-ingest keys).
+    Events,
+    /// Provider integrations, ingestion rules, ingested events and alerts (dashboard token).
+    Integrations,
     /// Service health.
     System,
 }
 
+/// Every operation group.
+pub type Apis = (
+    assess::AssessApi,
+    sessions::SessionsApi,
+    report::ReportApi,
+    auth::AuthApi,
+    team::TeamApi,
+    blocklists::BlocklistApi,
+    cases::CasesApi,
+    rules::RulesApi,
+    dashboard::DashboardApi,
+    audit::AuditApi,
+    webhooks::WebhooksApi,
+    notifications::NotificationsApi,
+    providers::ProvidersApi,
+    ingest::IngestApi,
+    health::HealthApi,
+);
+
 /// The OpenAPI service of every operation.
-pub fn service() -> OpenApiService<(assess::AssessApi, health::HealthApi), ()> {
-    OpenApiService::new((assess::AssessApi, health::HealthApi), "Clausum API", API_VERSION)
+pub fn service() -> OpenApiService<Apis, ()> {
+    let apis = (
+        assess::AssessApi,
+        sessions::SessionsApi,
+        report::ReportApi,
+        auth::AuthApi,
+        team::TeamApi,
+        blocklists::BlocklistApi,
+        cases::CasesApi,
+        rules::RulesApi,
+        dashboard::DashboardApi,
+        audit::AuditApi,
+        webhooks::WebhooksApi,
+        notifications::NotificationsApi,
+        providers::ProvidersApi,
+        ingest::IngestApi,
+        health::HealthApi,
+    );
+    OpenApiService::new(apis, "Clausum API", API_VERSION)
         .description(
             "Real-time payment fraud prevention. Send a transaction before money moves; \
              get a decision (`approve`, `review`, `challenge`, `decline`) and a 0–100 risk score. \
@@ -38,24 +115,118 @@ pub fn service() -> OpenApiService<(assess::AssessApi, health::HealthApi), ()> {
 }
 
 /// The OpenAPI document as pretty JSON, exactly as committed in `openapi/`.
+///
+/// Optional properties are marked `nullable`: the API sends `null` for an
+/// absent optional value (poem-openapi documents them as plain types,
+/// which OpenAPI 3.0 validators then reject).
 pub fn spec_json() -> String {
-    let mut s = service().spec();
-    if !s.ends_with('\n') {
+    static SPEC: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    SPEC.get_or_init(|| {
+        let mut doc: serde_json::Value =
+            serde_json::from_str(&service().spec()).expect("poem-openapi emits JSON");
+        if let Some(schemas) =
+            doc.pointer_mut("/components/schemas").and_then(|v| v.as_object_mut())
+        {
+            for schema in schemas.values_mut() {
+                mark_optional_nullable(schema);
+            }
+        }
+        let mut s = serde_json::to_string_pretty(&doc).expect("serialises");
         s.push('\n');
+        s
+    })
+    .clone()
+}
+
+fn mark_optional_nullable(schema: &mut serde_json::Value) {
+    let required: Vec<String> = schema["required"]
+        .as_array()
+        .map(|r| r.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+        .unwrap_or_default();
+    if let Some(props) = schema.get_mut("properties").and_then(|p| p.as_object_mut()) {
+        for (name, prop) in props.iter_mut() {
+            if !required.contains(name)
+                && let Some(p) = prop.as_object_mut()
+            {
+                p.insert("nullable".into(), serde_json::Value::Bool(true));
+            }
+        }
     }
-    s
 }
 
 /// The whole HTTP application: API routes, docs, error normalisation.
 pub fn app(state: Arc<AppState>, max_body_bytes: usize) -> impl Endpoint {
     let api = service();
     let docs = api.swagger_ui();
-    let spec = api.spec_endpoint();
-    let routes = Route::new().nest("/", api).nest("/docs", docs).at("/openapi.json", spec);
+    let spec = poem::endpoint::make_sync(|_| {
+        poem::Response::builder().content_type("application/json").body(spec_json())
+    });
+    let routes = Route::new()
+        .nest("/", api)
+        .nest("/docs", docs)
+        .at("/openapi.json", spec)
+        .at("/metrics", poem::get(metrics_text))
+        .at("/sdk/:file", poem::get(browser::sdk_file))
+        .nest("/api/v1/edge", edge::routes());
     normalize_errors(
-        routes
-            .with(CatchPanic::new().with_handler(panic_response))
+        crate::metrics::measured(routes.with(CatchPanic::new().with_handler(panic_response)))
             .data(state)
             .data(BodyLimit(max_body_bytes)),
     )
+    .around(browser::cors)
+}
+
+/// `GET /metrics`: Prometheus text. Aggregates only — no request data, no
+/// organisation names; keep it on an internal network all the same.
+#[poem::handler]
+async fn metrics_text(state: poem::web::Data<&Arc<AppState>>) -> poem::Response {
+    let (open, idle, max) = state.store.pool_state();
+    let mut extra = vec![
+        (
+            "clausum_db_pool_connections",
+            "Database pool connections by state.",
+            vec![
+                ("state=\"open\"".to_owned(), f64::from(open)),
+                ("state=\"idle\"".to_owned(), f64::from(idle)),
+                ("state=\"max\"".to_owned(), f64::from(max)),
+            ],
+        ),
+        (
+            "clausum_assess_inflight",
+            "Assessments in flight on this node, and the shedding threshold.",
+            vec![
+                (
+                    "kind=\"now\"".to_owned(),
+                    state.inflight_assess.load(std::sync::atomic::Ordering::Relaxed) as f64,
+                ),
+                ("kind=\"max\"".to_owned(), state.max_inflight_assess as f64),
+            ],
+        ),
+    ];
+    if let Ok((pending, succeeded, failed)) = state.store.delivery_backlog().await {
+        extra.push((
+            "clausum_webhook_deliveries",
+            "Webhook deliveries by status (the outbox depth is `pending`).",
+            vec![
+                ("status=\"pending\"".to_owned(), pending as f64),
+                ("status=\"succeeded\"".to_owned(), succeeded as f64),
+                ("status=\"failed\"".to_owned(), failed as f64),
+            ],
+        ));
+    }
+    let entries: usize = state
+        .orgs
+        .read()
+        .expect("orgs lock")
+        .values()
+        .map(|o| o.blocklist.read().expect("blocklist lock").len())
+        .sum();
+    extra.push((
+        "clausum_blocklist_entries",
+        "Blocklist entries in this node's memory.",
+        vec![(String::new(), entries as f64)],
+    ));
+    poem::Response::builder()
+        .content_type("text/plain; version=0.0.4")
+        .body(state.metrics.render(&extra))
 }

@@ -6,12 +6,46 @@
 //! same portable column types — generated once by the `sql_store!` macro in
 //! [`sql`]. Each backend applies its own `migrations/<backend>/` on start.
 
+mod audit;
+mod blocklists;
+mod cases;
+pub mod ingest;
+pub mod notifications;
+pub(crate) mod outbox;
+mod overview;
+pub mod providers;
+mod rules;
+pub mod sessions;
 mod sql;
+mod users;
+pub mod webhooks;
 pub mod writer;
 
 use async_trait::async_trait;
 
-pub use sql::{PgStore, SqliteStore};
+pub use audit::{AuditFilter, AuditRow, AuditStore};
+pub use blocklists::{BlocklistFilter, BlocklistStore};
+pub use cases::{
+    ActivityRow, CaseFilter, CaseRow, CaseStats, CaseStore, EvidenceRow, FraudReportOutcome,
+    FraudReportPlan, PlannedEntry, ReportTarget, SORTABLE as CASE_SORTABLE,
+};
+pub use ingest::{
+    AlertRow, IngestOutcome, IngestStore, Ingested, IngestedEventRow, IngestionRuleRow,
+};
+pub use notifications::{EmailOutcome, EmailRow, NotificationStore};
+pub use outbox::{OutboxEventRow, OutboxStore};
+pub use overview::{DecisionSlot, OverviewStore};
+pub use providers::{
+    CaseOpening, DisputeRow, ProviderEventPlan, ProviderEventRow, ProviderSecretRow, ProviderStore,
+    TransactionLink,
+};
+pub use rules::RuleStore;
+pub use sessions::{SdkSessionRow, SessionStore};
+pub use sql::{CHANGES_CHANNEL, PgStore, SqliteStore};
+pub use users::{InviteRow, UserStore};
+pub use webhooks::{
+    AttemptOutcome, AttemptRow, DeliveryRow, DueDelivery, EndpointRow, WebhookStore,
+};
 
 /// Storage errors. Their text is logged, never sent to clients.
 #[derive(Debug, thiserror::Error)]
@@ -49,7 +83,7 @@ pub struct OrganizationRow {
 }
 
 /// A dashboard user.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct UserRow {
     /// `usr_…`.
     pub id: String,
@@ -57,12 +91,19 @@ pub struct UserRow {
     pub organization_id: String,
     /// Login email (lower-case).
     pub email: String,
-    /// Argon2 PHC string.
-    pub password_hash: String,
+    /// Display name.
+    pub name: Option<String>,
+    /// Argon2 PHC string; `None` for users who only sign in through the
+    /// external identity provider.
+    pub password_hash: Option<String>,
     /// `admin`, `analyst`, `viewer` or `compliance_officer`.
     pub role: String,
+    /// `sub` of the external identity provider, once linked.
+    pub external_subject: Option<String>,
     /// Unix ms.
     pub created_at: i64,
+    /// Unix ms when the user was removed from the team.
+    pub disabled_at: Option<i64>,
 }
 
 /// An API key as stored: its hash, never its text.
@@ -119,6 +160,10 @@ pub struct BlocklistRow {
     pub expires_at: Option<i64>,
     /// Unix ms.
     pub created_at: i64,
+    /// Who added it: `user:<id>`, `key:<id>` or `None` for imports by the CLI.
+    pub created_by: Option<String>,
+    /// Unix ms of the last change.
+    pub updated_at: i64,
 }
 
 /// A custom rule.
@@ -153,8 +198,10 @@ pub struct TransactionRow {
     pub api_key_id: String,
     /// `payin` or `payout`.
     pub flow: String,
-    /// Session id returned to the caller.
-    pub session_id: String,
+    /// `assess`, or `fraud_report` for a transaction first seen in a report.
+    pub source: String,
+    /// Session id returned to the caller (`None` for reported-only rows).
+    pub session_id: Option<String>,
     /// Amount in minor units.
     pub amount_minor: i64,
     /// ISO currency.
@@ -177,26 +224,34 @@ pub struct TransactionRow {
     pub payment_id: Option<String>,
     /// PSP submerchant.
     pub submerchant_id: Option<String>,
-    /// Decision wire name.
-    pub decision: String,
+    /// Decision wire name (`None` for reported-only rows).
+    pub decision: Option<String>,
     /// 0–100.
-    pub risk_score: i64,
+    pub risk_score: Option<i64>,
     /// Hard-block reason.
     pub blocked_by: Option<String>,
     /// JSON array of the fired signal codes (details are in `response`).
-    pub signals: String,
+    pub signals: Option<String>,
     /// The normalised, PAN-free request (JSON).
     pub request: String,
     /// The exact response body sent (JSON), replayed on idempotent retries.
-    pub response: String,
+    pub response: Option<String>,
     /// Idempotency key, if any.
     pub idempotency_key: Option<String>,
     /// Hex SHA-256 of the canonical request, to refuse a reused key with a different body.
-    pub request_hash: String,
+    pub request_hash: Option<String>,
     /// Confirmed fraud.
     pub is_fraudulent: bool,
     /// Unix ms.
     pub created_at: i64,
+    /// Payment provider named by a fraud report (`stripe`, …).
+    pub provider: Option<String>,
+    /// The provider's id of the transaction, from a fraud report.
+    pub external_id: Option<String>,
+    /// Fraud reason of the report.
+    pub fraud_reason: Option<String>,
+    /// Unix ms of the fraud report.
+    pub fraud_reported_at: Option<i64>,
 }
 
 /// A stored response for an idempotency key.
@@ -217,13 +272,46 @@ pub enum InsertOutcome {
     IdempotencyConflict,
 }
 
-/// Everything the server asks of its database.
+/// A page of results and the number of rows matching the filter.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    /// The rows of this page.
+    pub rows: Vec<T>,
+    /// Rows matching the filter across every page.
+    pub total: i64,
+}
+
+/// Everything the server asks of its database: the core below, plus one
+/// trait per management resource.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store:
+    UserStore
+    + BlocklistStore
+    + CaseStore
+    + AuditStore
+    + RuleStore
+    + OverviewStore
+    + OutboxStore
+    + WebhookStore
+    + ProviderStore
+    + IngestStore
+    + NotificationStore
+    + SessionStore
+    + Send
+    + Sync
+    + 'static
+{
     /// Which backend (`sqlite` or `postgres`), for logs and health.
     fn backend(&self) -> &'static str;
     /// Applies pending migrations.
     async fn migrate(&self) -> StoreResult<()>;
+    /// Tells every replica listening on the database that something changed
+    /// (PostgreSQL `NOTIFY`; a no-op on SQLite, which has one node).
+    async fn notify_change(&self, payload: &str) -> StoreResult<()>;
+    /// The PostgreSQL pool to LISTEN on, if this backend has replicas.
+    fn listen_pool(&self) -> Option<sqlx::PgPool>;
+    /// Connections of the pool: `(open, idle, max)`.
+    fn pool_state(&self) -> (u32, u32, u32);
     /// Round trip to the database (health check).
     async fn ping(&self) -> StoreResult<()>;
 
@@ -243,6 +331,8 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<()>;
     /// Every organisation.
     async fn organizations(&self) -> StoreResult<Vec<OrganizationRow>>;
+    /// One organisation.
+    async fn organization(&self, id: &str) -> StoreResult<Option<OrganizationRow>>;
     /// Replaces an organisation's policy document.
     async fn set_policy(&self, org_id: &str, policy: &str) -> StoreResult<bool>;
 
@@ -250,11 +340,6 @@ pub trait Store: Send + Sync + 'static {
     async fn active_api_keys(&self, now: i64) -> StoreResult<Vec<ApiKeyRow>>;
     /// Adds a key.
     async fn insert_api_key(&self, key: &ApiKeyRow) -> StoreResult<()>;
-
-    /// Active, unexpired entries of one organisation.
-    async fn active_blocklist(&self, org_id: &str, now: i64) -> StoreResult<Vec<BlocklistRow>>;
-    /// Adds entries in one transaction; existing `(type, value, scope)` rows are left as they are.
-    async fn insert_blocklist_entries(&self, rows: &[BlocklistRow]) -> StoreResult<u64>;
 
     /// Enabled rules of one organisation, by priority.
     async fn enabled_rules(&self, org_id: &str) -> StoreResult<Vec<RuleRow>>;
@@ -266,6 +351,14 @@ pub trait Store: Send + Sync + 'static {
     /// are written.
     async fn insert_transactions(&self, rows: &[TransactionRow])
     -> StoreResult<Vec<InsertOutcome>>;
+    /// As [`Store::insert_transactions`], and in the same database
+    /// transaction announces `events[i]` when row `i` was inserted (a row
+    /// skipped for its idempotency key announces nothing).
+    async fn insert_transactions_with_events(
+        &self,
+        rows: &[TransactionRow],
+        events: &[Option<OutboxEventRow>],
+    ) -> StoreResult<Vec<InsertOutcome>>;
     /// The stored response for an idempotency key.
     async fn idempotent_replay(
         &self,

@@ -15,6 +15,8 @@ use sqlx::{
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
 };
 
+use super::users::insert_user;
+use super::webhooks::emit;
 use super::*;
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -23,7 +25,7 @@ static PG_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/pos
 /// The embedded default: one SQLite file.
 #[derive(Clone, Debug)]
 pub struct SqliteStore {
-    pool: SqlitePool,
+    pub(super) pool: SqlitePool,
 }
 
 impl SqliteStore {
@@ -56,10 +58,70 @@ impl SqliteStore {
     }
 }
 
+impl SqliteStore {
+    /// Opens a write transaction. `BEGIN IMMEDIATE` takes the write lock up
+    /// front: a deferred transaction that reads first and writes later can
+    /// deadlock with another such transaction, and SQLite then fails one
+    /// of them at once (busy_timeout does not apply to lock upgrades).
+    pub(super) async fn begin_write(
+        &self,
+    ) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
+        self.pool.begin_with("BEGIN IMMEDIATE").await
+    }
+}
+
+/// `NOTIFY` reaches every session that LISTENs on the channel.
+impl Replicas for PgStore {
+    async fn announce(&self, payload: &str) -> StoreResult<()> {
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(CHANGES_CHANNEL)
+            .bind(payload)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    fn pg_pool(&self) -> Option<PgPool> {
+        Some(self.pool.clone())
+    }
+}
+
+impl PgStore {
+    /// Opens a write transaction (row locks and constraints serialise
+    /// conflicting writers on PostgreSQL).
+    pub(super) async fn begin_write(
+        &self,
+    ) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Postgres>> {
+        self.pool.begin().await
+    }
+}
+
+/// The channel replicas announce state changes on.
+pub const CHANGES_CHANNEL: &str = "clausum_changes";
+
+/// What differs between the backends beyond SQL: replicas.
+trait Replicas {
+    /// Announces a change to the other replicas.
+    async fn announce(&self, payload: &str) -> StoreResult<()>;
+    /// The pool to LISTEN on.
+    fn pg_pool(&self) -> Option<PgPool>;
+}
+
+/// SQLite serves one node: nothing to announce.
+impl Replicas for SqliteStore {
+    async fn announce(&self, _: &str) -> StoreResult<()> {
+        Ok(())
+    }
+
+    fn pg_pool(&self) -> Option<PgPool> {
+        None
+    }
+}
+
 /// PostgreSQL, the shared source of truth for several replicas.
 #[derive(Clone, Debug)]
 pub struct PgStore {
-    pool: PgPool,
+    pub(super) pool: PgPool,
 }
 
 impl PgStore {
@@ -76,7 +138,7 @@ impl PgStore {
 }
 
 /// Maps a unique-constraint violation to [`StoreError::Duplicate`].
-fn on_unique(e: sqlx::Error) -> StoreError {
+pub(super) fn on_unique(e: sqlx::Error) -> StoreError {
     match &e {
         sqlx::Error::Database(db) if db.is_unique_violation() => {
             StoreError::Duplicate(db.message().to_owned())
@@ -85,10 +147,19 @@ fn on_unique(e: sqlx::Error) -> StoreError {
     }
 }
 
-const TX_COLUMNS: &str = "id, organization_id, api_key_id, flow, session_id, amount_minor, currency, \
-    email, card_bin, card_last4, ip, device_fingerprint, customer_id, order_id, payment_id, \
-    submerchant_id, decision, risk_score, blocked_by, signals, request, response, idempotency_key, \
-    request_hash, is_fraudulent, created_at";
+/// Columns the assess writer fills, in bind order. The others (`source`
+/// and the fraud-report columns) keep their defaults on the hot path.
+pub(super) const TX_INSERT_COLUMNS: &str = "id, organization_id, api_key_id, flow, session_id, \
+    amount_minor, currency, email, card_bin, card_last4, ip, device_fingerprint, customer_id, \
+    order_id, payment_id, submerchant_id, decision, risk_score, blocked_by, signals, request, \
+    response, idempotency_key, request_hash, is_fraudulent, created_at";
+
+/// Every column of `transactions`, for reads.
+pub(super) const TX_COLUMNS: &str = "id, organization_id, api_key_id, source, flow, session_id, \
+    amount_minor, currency, email, card_bin, card_last4, ip, device_fingerprint, customer_id, \
+    order_id, payment_id, submerchant_id, decision, risk_score, blocked_by, signals, request, \
+    response, idempotency_key, request_hash, is_fraudulent, created_at, provider, external_id, \
+    fraud_reason, fraud_reported_at";
 
 /// Inserts one API key on a pool or transaction of either backend.
 macro_rules! insert_key {
@@ -115,7 +186,7 @@ pub const MAX_INSERT_ROWS: usize = 64;
 
 /// How a backend spells bind parameters.
 #[derive(Clone, Copy)]
-enum Placeholders {
+pub(super) enum Placeholders {
     /// `$1, $2, …` (PostgreSQL).
     Numbered,
     /// `?, ?, …` (SQLite). SQLite resolves each *named* parameter (`$1`
@@ -128,7 +199,7 @@ enum Placeholders {
 /// `INSERT INTO <table> (<columns>) VALUES (…), (…) ON CONFLICT DO NOTHING`
 /// for `rows` rows: a row that breaks a uniqueness constraint is skipped,
 /// not an error.
-fn values_sql(table: &str, columns: &str, rows: usize, style: Placeholders) -> String {
+pub(super) fn values_sql(table: &str, columns: &str, rows: usize, style: Placeholders) -> String {
     let cols = columns.split(',').count();
     let tuples: Vec<String> = (0..rows)
         .map(|r| {
@@ -155,18 +226,11 @@ fn insert_sql(n: usize, style: Placeholders) -> &'static str {
     };
     let all = cell.get_or_init(|| {
         (1..=MAX_INSERT_ROWS)
-            .map(|rows| values_sql("transactions", TX_COLUMNS, rows, style))
+            .map(|rows| values_sql("transactions", TX_INSERT_COLUMNS, rows, style))
             .collect()
     });
     &all[n - 1]
 }
-
-/// Blocklist columns, in bind order.
-const BLOCKLIST_COLUMNS: &str = "id, organization_id, list_type, value, severity, flow_scope, reason, \
-    source, is_active, expires_at, created_at";
-
-/// Blocklist rows per bulk-insert statement.
-const BLOCKLIST_CHUNK: usize = 500;
 
 /// Inserts up to [`MAX_INSERT_ROWS`] rows with one statement on `$exec`,
 /// then — only if fewer rows were written than sent, i.e. an idempotency
@@ -234,6 +298,19 @@ macro_rules! sql_store {
                 $name
             }
 
+            async fn notify_change(&self, payload: &str) -> StoreResult<()> {
+                Replicas::announce(self, payload).await
+            }
+
+            fn listen_pool(&self) -> Option<sqlx::PgPool> {
+                Replicas::pg_pool(self)
+            }
+
+            fn pool_state(&self) -> (u32, u32, u32) {
+                let idle = u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX);
+                (self.pool.size(), idle, self.pool.options().get_max_connections())
+            }
+
             async fn migrate(&self) -> StoreResult<()> {
                 $migrator.run(&self.pool).await?;
                 Ok(())
@@ -270,14 +347,11 @@ macro_rules! sql_store {
                 admin: &UserRow,
                 keys: &[ApiKeyRow],
             ) -> StoreResult<()> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 sqlx::query("INSERT INTO organizations (id, name, segment, policy, created_at) VALUES ($1, $2, $3, $4, $5)")
                     .bind(&org.id).bind(&org.name).bind(&org.segment).bind(&org.policy).bind(org.created_at)
                     .execute(&mut *tx).await.map_err(on_unique)?;
-                sqlx::query("INSERT INTO users (id, organization_id, email, password_hash, role, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
-                    .bind(&admin.id).bind(&admin.organization_id).bind(&admin.email)
-                    .bind(&admin.password_hash).bind(&admin.role).bind(admin.created_at)
-                    .execute(&mut *tx).await.map_err(on_unique)?;
+                insert_user!(&mut *tx, admin);
                 for k in keys {
                     insert_key!(&mut *tx, k);
                 }
@@ -289,6 +363,12 @@ macro_rules! sql_store {
                 Ok(sqlx::query_as::<_, OrganizationRow>(
                     "SELECT id, name, segment, policy, created_at FROM organizations ORDER BY created_at")
                     .fetch_all(&self.pool).await?)
+            }
+
+            async fn organization(&self, id: &str) -> StoreResult<Option<OrganizationRow>> {
+                Ok(sqlx::query_as::<_, OrganizationRow>(
+                    "SELECT id, name, segment, policy, created_at FROM organizations WHERE id = $1")
+                    .bind(id).fetch_optional(&self.pool).await?)
             }
 
             async fn set_policy(&self, org_id: &str, policy: &str) -> StoreResult<bool> {
@@ -310,32 +390,6 @@ macro_rules! sql_store {
                 Ok(())
             }
 
-            async fn active_blocklist(&self, org_id: &str, now: i64) -> StoreResult<Vec<BlocklistRow>> {
-                Ok(sqlx::query_as::<_, BlocklistRow>(
-                    "SELECT id, organization_id, list_type, value, severity, flow_scope, reason, source, \
-                     is_active, expires_at, created_at FROM blocklist_entries \
-                     WHERE organization_id = $1 AND is_active AND (expires_at IS NULL OR expires_at > $2)")
-                    .bind(org_id).bind(now).fetch_all(&self.pool).await?)
-            }
-
-            async fn insert_blocklist_entries(&self, rows: &[BlocklistRow]) -> StoreResult<u64> {
-                // Bulk imports can be millions of rows: 500 per statement.
-                let mut tx = self.pool.begin().await?;
-                let mut added = 0;
-                for chunk in rows.chunks(BLOCKLIST_CHUNK) {
-                    let sql = values_sql("blocklist_entries", BLOCKLIST_COLUMNS, chunk.len(), $placeholders);
-                    let mut q = sqlx::query(&sql);
-                    for r in chunk {
-                        q = q.bind(&r.id).bind(&r.organization_id).bind(&r.list_type).bind(&r.value)
-                            .bind(&r.severity).bind(&r.flow_scope).bind(&r.reason).bind(&r.source)
-                            .bind(r.is_active).bind(r.expires_at).bind(r.created_at);
-                    }
-                    added += q.execute(&mut *tx).await?.rows_affected();
-                }
-                tx.commit().await?;
-                Ok(added)
-            }
-
             async fn enabled_rules(&self, org_id: &str) -> StoreResult<Vec<RuleRow>> {
                 Ok(sqlx::query_as::<_, RuleRow>(
                     "SELECT id, organization_id, name, source, priority, enabled, created_at, updated_at \
@@ -344,7 +398,7 @@ macro_rules! sql_store {
             }
 
             async fn insert_rules(&self, rows: &[RuleRow]) -> StoreResult<()> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 for r in rows {
                     sqlx::query(
                         "INSERT INTO rules (id, organization_id, name, source, priority, enabled, created_at, updated_at) \
@@ -367,7 +421,7 @@ macro_rules! sql_store {
                     let mut conn = self.pool.acquire().await?;
                     return insert_chunk!(&mut *conn, rows, $placeholders);
                 }
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let mut out = Vec::with_capacity(rows.len());
                 for chunk in rows.chunks(MAX_INSERT_ROWS) {
                     out.extend(insert_chunk!(&mut *tx, chunk, $placeholders)?);
@@ -376,9 +430,32 @@ macro_rules! sql_store {
                 Ok(out)
             }
 
+            async fn insert_transactions_with_events(
+                &self,
+                rows: &[TransactionRow],
+                events: &[Option<OutboxEventRow>],
+            ) -> StoreResult<Vec<InsertOutcome>> {
+                if events.iter().all(Option::is_none) {
+                    return self.insert_transactions(rows).await;
+                }
+                let mut tx = self.begin_write().await?;
+                let mut out = Vec::with_capacity(rows.len());
+                for chunk in rows.chunks(MAX_INSERT_ROWS) {
+                    out.extend(insert_chunk!(&mut *tx, chunk, $placeholders)?);
+                }
+                for (outcome, event) in out.iter().zip(events) {
+                    if let (InsertOutcome::Inserted, Some(e)) = (outcome, event) {
+                        emit!(&mut *tx, e);
+                    }
+                }
+                tx.commit().await?;
+                Ok(out)
+            }
+
             async fn idempotent_replay(&self, org_id: &str, key: &str) -> StoreResult<Option<IdempotentReplay>> {
                 let row: Option<(String, String)> = sqlx::query_as(
-                    "SELECT request_hash, response FROM transactions WHERE organization_id = $1 AND idempotency_key = $2")
+                    "SELECT request_hash, response FROM transactions WHERE organization_id = $1 AND idempotency_key = $2 \
+                     AND response IS NOT NULL AND request_hash IS NOT NULL")
                     .bind(org_id).bind(key).fetch_optional(&self.pool).await?;
                 Ok(row.map(|(request_hash, response)| IdempotentReplay { request_hash, response }))
             }

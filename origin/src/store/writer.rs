@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use tokio::sync::{mpsc, oneshot};
 
-use super::{InsertOutcome, Store, TransactionRow};
+use super::{InsertOutcome, OutboxEventRow, Store, TransactionRow};
 
 /// Rows written per batch at most: one multi-row statement.
 pub const MAX_BATCH: usize = super::sql::MAX_INSERT_ROWS;
@@ -20,11 +20,12 @@ pub const MAX_BATCH: usize = super::sql::MAX_INSERT_ROWS;
 const QUEUE: usize = 8_192;
 
 type Reply = oneshot::Sender<Result<InsertOutcome, String>>;
+type Job = (TransactionRow, Option<OutboxEventRow>, Reply);
 
 /// Handle to the writer task.
 #[derive(Debug, Clone)]
 pub struct Writer {
-    tx: mpsc::Sender<(TransactionRow, Reply)>,
+    tx: mpsc::Sender<Job>,
 }
 
 impl Writer {
@@ -35,30 +36,38 @@ impl Writer {
         Writer { tx }
     }
 
-    /// Writes one row durably; returns once it is committed (or failed).
-    pub async fn write(&self, row: TransactionRow) -> Result<InsertOutcome, String> {
+    /// Writes one row durably, with the event it announces if any; returns
+    /// once it is committed (or failed).
+    pub async fn write(
+        &self,
+        row: TransactionRow,
+        event: Option<OutboxEventRow>,
+    ) -> Result<InsertOutcome, String> {
         let (reply, done) = oneshot::channel();
-        self.tx.send((row, reply)).await.map_err(|_| "writer stopped".to_owned())?;
+        self.tx.send((row, event, reply)).await.map_err(|_| "writer stopped".to_owned())?;
         done.await.map_err(|_| "writer dropped the request".to_owned())?
     }
 }
 
-async fn run(store: Arc<dyn Store>, mut rx: mpsc::Receiver<(TransactionRow, Reply)>) {
+async fn run(store: Arc<dyn Store>, mut rx: mpsc::Receiver<Job>) {
     let mut rows = Vec::with_capacity(MAX_BATCH);
+    let mut events = Vec::with_capacity(MAX_BATCH);
     let mut replies = Vec::with_capacity(MAX_BATCH);
-    while let Some((row, reply)) = rx.recv().await {
+    while let Some((row, event, reply)) = rx.recv().await {
         rows.push(row);
+        events.push(event);
         replies.push(reply);
         while rows.len() < MAX_BATCH {
             match rx.try_recv() {
-                Ok((row, reply)) => {
+                Ok((row, event, reply)) => {
                     rows.push(row);
+                    events.push(event);
                     replies.push(reply);
                 }
                 Err(_) => break,
             }
         }
-        match store.insert_transactions(&rows).await {
+        match store.insert_transactions_with_events(&rows, &events).await {
             Ok(outcomes) => {
                 for (reply, outcome) in replies.drain(..).zip(outcomes) {
                     let _ = reply.send(Ok(outcome));
@@ -72,5 +81,6 @@ async fn run(store: Arc<dyn Store>, mut rx: mpsc::Receiver<(TransactionRow, Repl
             }
         }
         rows.clear();
+        events.clear();
     }
 }

@@ -57,9 +57,11 @@ async fn quickstart_request_is_recorded_without_card_numbers(app: TestApp) {
         app.store.transaction(&app.creds.organization_id, id).await.unwrap().expect("recorded");
     assert_eq!(row.email.as_deref(), Some("customer@example.com"));
     assert_eq!(row.card_bin.as_deref(), Some("411111"));
-    assert_eq!(row.decision, "approve");
-    assert_eq!(row.response.as_bytes(), &r.raw[..], "the stored response is the one sent");
-    for stored in [&row.request, &row.response, &row.signals] {
+    assert_eq!(row.decision.as_deref(), Some("approve"));
+    let response = row.response.clone().expect("assess rows keep their response");
+    assert_eq!(response.as_bytes(), &r.raw[..], "the stored response is the one sent");
+    let signals = row.signals.clone().expect("assess rows keep their signals");
+    for stored in [&row.request, &response, &signals] {
         assert!(
             !stored.contains("4111111111111111") && !stored.contains("4111 1111 1111 1111"),
             "PAN stored: {stored}"
@@ -81,6 +83,8 @@ async fn block_entries_decline_immediately(app: TestApp) {
         is_active: true,
         expires_at: None,
         created_at: 0,
+        created_by: None,
+        updated_at: 0,
     };
     let rows = vec![
         entry(ListType::Email, "fraud@example.com", FlowScope::All),
@@ -96,11 +100,11 @@ async fn block_entries_decline_immediately(app: TestApp) {
         (r.json["decision"].as_str(), r.json["risk_score"].as_u64()),
         (Some("decline"), Some(100))
     );
-    assert_eq!(r.json["blocked_by"], "blocklist:email");
+    assert_eq!(r.json["blocked_by"], format!("blocklist:email:{}", rows[0].id));
     let r = app
         .assess(&json!({"amount": 100, "currency": "MXN", "device": {"ip": "203.0.113.77"}}))
         .await;
-    assert_eq!(r.json["blocked_by"], "blocklist:ip_range");
+    assert_eq!(r.json["blocked_by"], format!("blocklist:ip_range:{}", rows[1].id));
     let r = app
         .assess(&json!({"amount": 100, "currency": "MXN", "customer_id": "cus_payout_only"}))
         .await;

@@ -123,9 +123,20 @@ impl TestApp {
     }
 
     pub async fn spawn_with(backend: Backend, segment: Segment) -> TestApp {
+        Self::spawn_configured(backend, segment, |_| {}).await
+    }
+
+    /// A server whose configuration `tweak` adjusts (external identity
+    /// provider, limits, …).
+    pub async fn spawn_configured(
+        backend: Backend,
+        segment: Segment,
+        tweak: impl FnOnce(&mut Config),
+    ) -> TestApp {
         let db = Database::fresh(backend).await;
         let mut config = Config::for_database(&db.url);
         config.geoip_db = Some(geoip_db());
+        tweak(&mut config);
         let store = server::open_store(&config.database_url).await.expect("store");
         let creds = bootstrap::create_organization(
             store.as_ref(),
@@ -197,6 +208,126 @@ impl TestApp {
     /// POSTs JSON to `/api/v1/assess` with the secret key.
     pub async fn assess(&self, body: &Value) -> Reply {
         self.assess_with(self.secret(), body).await
+    }
+
+    /// Sends `method path` with an optional bearer token and JSON body.
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> Reply {
+        let mut req = self.client.request(method, self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        Reply::read(req.send().await.unwrap()).await
+    }
+
+    /// GET with a dashboard token.
+    pub async fn get(&self, token: &str, path: &str) -> Reply {
+        self.call(reqwest::Method::GET, path, Some(token), None).await
+    }
+
+    /// POST JSON with a token.
+    pub async fn post(&self, token: &str, path: &str, body: &Value) -> Reply {
+        self.call(reqwest::Method::POST, path, Some(token), Some(body)).await
+    }
+
+    /// PATCH JSON with a token.
+    pub async fn patch(&self, token: &str, path: &str, body: &Value) -> Reply {
+        self.call(reqwest::Method::PATCH, path, Some(token), Some(body)).await
+    }
+
+    /// DELETE with a token.
+    pub async fn delete(&self, token: &str, path: &str) -> Reply {
+        self.call(reqwest::Method::DELETE, path, Some(token), None).await
+    }
+
+    /// Signs in; panics unless it works.
+    pub async fn login(&self, email: &str, password: &str) -> String {
+        let r = self
+            .call(
+                reqwest::Method::POST,
+                "/api/v1/auth/login",
+                None,
+                Some(&serde_json::json!({"email": email, "password": password})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "login failed: {}", r.json);
+        r.json["access_token"].as_str().expect("token").to_owned()
+    }
+
+    /// A dashboard token of the organisation's admin.
+    pub async fn admin_token(&self) -> String {
+        self.login(&self.creds.admin_email, &self.creds.admin_password).await
+    }
+
+    /// A dashboard token of a new member with `role`, through the invite flow.
+    pub async fn member_token(&self, role: &str) -> String {
+        let admin = self.admin_token().await;
+        let email = format!("{role}-{}@example.com", uuid::Uuid::new_v4().simple());
+        let r = self
+            .post(
+                &admin,
+                "/api/v1/team/invites",
+                &serde_json::json!({"email": email, "role": role}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.json);
+        let token = r.json["token"].as_str().unwrap().to_owned();
+        let r = self
+            .call(
+                reqwest::Method::POST,
+                "/api/v1/auth/accept-invite",
+                None,
+                Some(&serde_json::json!({"token": token, "password": "a long enough password"})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.json);
+        r.json["access_token"].as_str().unwrap().to_owned()
+    }
+
+    /// A second organisation on the same server: its credentials and admin token.
+    pub async fn other_org(&self) -> (Credentials, String) {
+        let creds = bootstrap::create_organization(
+            self.store.as_ref(),
+            NewOrganization {
+                name: "Other Shop".into(),
+                segment: Segment::Comercio,
+                admin_email: None,
+                rate_limit_per_minute: 10_000,
+            },
+        )
+        .await
+        .expect("organisation");
+        self.state.reload_keys().await.unwrap();
+        self.state.reload_org(&creds.organization_id).await.unwrap();
+        let token = self.login(&creds.admin_email, &creds.admin_password).await;
+        (creds, token)
+    }
+
+    /// A new organisation whose secret key admits `per_minute` requests;
+    /// returns that key.
+    pub async fn other_org_with_rate_limit(&self, per_minute: i64) -> String {
+        let creds = bootstrap::create_organization(
+            self.store.as_ref(),
+            NewOrganization {
+                name: "Limited Shop".into(),
+                segment: Segment::Comercio,
+                admin_email: None,
+                rate_limit_per_minute: per_minute,
+            },
+        )
+        .await
+        .expect("organisation");
+        self.state.reload_keys().await.unwrap();
+        self.state.reload_org(&creds.organization_id).await.unwrap();
+        creds.keys.secret
     }
 
     pub async fn count_transactions(&self) -> i64 {

@@ -1,0 +1,166 @@
+//! The two routes the edge decides on: assess (pay-in and payout) and the
+//! browser SDK's session registration.
+
+use clausum_core::{
+    keys::KeyKind,
+    wire::{
+        ErrorBody, Flow,
+        edge::{EDGE_DECIDED_HEADER, EdgeContext, EdgeKey, EdgeRecord},
+    },
+};
+use wasm_bindgen::JsValue;
+use worker::{Context, Env, Request, Response};
+
+use super::{
+    cache::{self, Resource, Value},
+    origin, platform,
+};
+use crate::{
+    config::EdgeConfig,
+    ids,
+    keys::Auth,
+    screen::{FreshIds, Incoming, Screen, screen},
+};
+
+/// Longest a request waits for a snapshot or manifest that must be loaded
+/// (the rest of its deadline is the origin's).
+const LOAD_WAIT_MS: i64 = 1_000;
+/// An unknown key triggers a manifest revalidation at most this often.
+const UNKNOWN_KEY_RECHECK_MS: i64 = 1_000;
+
+/// What the edge established about the caller: `None` when it cannot say
+/// (no key, stale manifest) and the origin must judge.
+async fn authenticate(
+    req: &Request,
+    env: &Env,
+    ctx: &Context,
+    cfg: &EdgeConfig,
+    deadline: i64,
+) -> Result<Option<(EdgeKey, String)>, ErrorBody> {
+    let header = req.headers().get("authorization").ok().flatten();
+    let wait = |now: i64| (deadline - now).clamp(0, LOAD_WAIT_MS);
+    let check = |v: Option<Value>| match v {
+        Some(Value::Keys(t)) => Some(t.authenticate(header.as_deref(), platform::now_ms())),
+        _ => None,
+    };
+    let first = check(cache::obtain(env, cfg, ctx, Resource::Keys, wait(platform::now_ms())).await);
+    let auth = match first {
+        // A key created a moment ago may be missing from our copy.
+        Some(Auth::Refused(_)) => check(
+            cache::revalidate(
+                cfg,
+                Resource::Keys,
+                UNKNOWN_KEY_RECHECK_MS,
+                wait(platform::now_ms()),
+            )
+            .await,
+        ),
+        other => other,
+    };
+    match auth {
+        Some(Auth::Refused(body)) => Err(body),
+        Some(Auth::Known { key, hash }) => Ok(Some((key, hash))),
+        Some(Auth::Absent) | None => Ok(None),
+    }
+}
+
+/// `POST /api/v1/assess` and `/api/v1/assess/payout`.
+pub async fn assess(
+    mut req: Request,
+    env: &Env,
+    ctx: &Context,
+    cfg: &EdgeConfig,
+    flow: Flow,
+    started: i64,
+) -> worker::Result<Response> {
+    let deadline = started + cfg.origin_timeout_ms;
+    let caller = match authenticate(&req, env, ctx, cfg, deadline).await {
+        Ok(c) => c,
+        Err(refused) => return platform::json(401, &refused),
+    };
+    let context = platform::edge_context(&req);
+    let idempotency = req.headers().get("idempotency-key")?;
+    let body = req.bytes().await?;
+    if let Some((key, hash)) = caller.filter(|(k, _)| k.assess && k.kind != KeyKind::Ingest) {
+        let wait = (deadline - platform::now_ms()).clamp(0, LOAD_WAIT_MS);
+        let org = Resource::Org(key.organization_id.clone());
+        if let Some(Value::Snapshot(snapshot)) = cache::obtain(env, cfg, ctx, org, wait).await {
+            let incoming = Incoming {
+                flow,
+                body: &body,
+                idempotency_header: idempotency.as_deref(),
+                started_ms: started,
+            };
+            let now = platform::now_ms();
+            let fresh = || FreshIds {
+                transaction_id: ids::transaction_id(now, platform::random()),
+                session_id: ids::session_id(now, platform::random()),
+            };
+            if let Screen::Decline(d) = screen(&snapshot, &incoming, now, fresh) {
+                let precheck = key.kind == KeyKind::Publishable;
+                // A publishable key's pre-check is not recorded, as at the origin.
+                if !precheck {
+                    let record = EdgeRecord {
+                        key_hash: hash,
+                        flow,
+                        transaction_id: d.transaction_id.clone(),
+                        session_id: d.session_id.clone(),
+                        idempotency_key: idempotency.clone(),
+                        blocked_by: d.blocked_by.clone(),
+                        request: serde_json::from_slice(&body).unwrap_or_default(),
+                        context: context.clone(),
+                    };
+                    ctx.wait_until(origin::record(cfg.clone(), record));
+                }
+                let mut resp = platform::json(200, &d.body)?;
+                resp.headers_mut().set(EDGE_DECIDED_HEADER, "decline")?;
+                if precheck {
+                    resp.headers_mut().set("x-clausum-precheck", "true")?;
+                }
+                return Ok(resp);
+            }
+        }
+    }
+    let body = Some(JsValue::from(js_sys::Uint8Array::from(body.as_slice())));
+    send_on(req, cfg, body, &context, deadline).await
+}
+
+/// `POST /api/v1/sessions`: the edge checks the key and adds what it knows.
+pub async fn sessions(
+    mut req: Request,
+    env: &Env,
+    ctx: &Context,
+    cfg: &EdgeConfig,
+    started: i64,
+) -> worker::Result<Response> {
+    let deadline = started + cfg.origin_timeout_ms;
+    if let Err(refused) = authenticate(&req, env, ctx, cfg, deadline).await {
+        return platform::json(401, &refused);
+    }
+    let context = platform::edge_context(&req);
+    let body = req.bytes().await?;
+    let body = Some(JsValue::from(js_sys::Uint8Array::from(body.as_slice())));
+    send_on(req, cfg, body, &context, deadline).await
+}
+
+async fn send_on(
+    req: Request,
+    cfg: &EdgeConfig,
+    body: Option<JsValue>,
+    context: &EdgeContext,
+    deadline: i64,
+) -> worker::Result<Response> {
+    let url = req.url()?;
+    let path_and_query = match url.query() {
+        Some(q) => format!("{}?{q}", url.path()),
+        None => url.path().to_owned(),
+    };
+    let out = origin::Outgoing {
+        method: req.method(),
+        path_and_query,
+        headers: req.headers(),
+        body,
+        context: Some(context),
+    };
+    origin::forward(cfg, out, deadline - platform::now_ms()).await
+}

@@ -1,0 +1,245 @@
+//! The key manifest and the organisations' snapshots, cached three ways:
+//! in this isolate's memory (probed in place), in the data centre's Cache
+//! API (so a new isolate starts warm: a 29 MB snapshot is too big for KV's
+//! 25 MiB values), and at the origin, revalidated by ETag (304 when
+//! unchanged). A purge from the origin drops a copy here, in the Cache API,
+//! and — through a marker in KV that every isolate polls — everywhere else.
+//!
+//! Refreshes are shared: concurrent requests wait on the same download,
+//! each for at most its own deadline, and the download carries on in the
+//! background (`wait_until`) when they stop waiting.
+
+use std::{cell::RefCell, collections::HashMap, rc::Rc};
+
+use clausum_core::blocklist::snapshot::{Snapshot, edge_digest_key};
+use futures_util::future::{FutureExt, LocalBoxFuture, Shared};
+use worker::{Context, Env};
+
+use super::{fetch, platform};
+use crate::{config::EdgeConfig, freshness::Freshness, keys::KeyTable};
+
+/// Something cached: the key manifest or one organisation's snapshot.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Resource {
+    /// `GET /api/v1/edge/keys`.
+    Keys,
+    /// `GET /api/v1/edge/snapshot/{org}`.
+    Org(String),
+}
+
+impl Resource {
+    fn path(&self) -> String {
+        match self {
+            Resource::Keys => "/api/v1/edge/keys".to_owned(),
+            Resource::Org(org) => format!("/api/v1/edge/snapshot/{org}"),
+        }
+    }
+
+    /// Key of the copy in the Cache API (any URL will do; this one is ours).
+    pub fn cache_url(&self) -> String {
+        format!("https://clausum-edge.internal/v1{}", self.path())
+    }
+}
+
+/// A parsed copy.
+#[derive(Clone)]
+pub enum Value {
+    /// The key manifest.
+    Keys(Rc<KeyTable>),
+    /// A snapshot.
+    Snapshot(Rc<Snapshot>),
+}
+
+struct Entry {
+    value: Value,
+    etag: String,
+    validated_at: i64,
+    purged: bool,
+}
+
+type Refresh = Shared<LocalBoxFuture<'static, bool>>;
+
+#[derive(Default)]
+struct Isolate {
+    entries: HashMap<Resource, Entry>,
+    inflight: HashMap<Resource, Refresh>,
+    purge_checked_at: i64,
+    purge_seen: i64,
+}
+
+thread_local! {
+    static ISOLATE: RefCell<Isolate> = RefCell::default();
+}
+
+/// The copy of `res` the edge may decide on now, refreshing as needed:
+/// fresh → used; due → used, refreshed in the background; stale or
+/// missing → refreshed within `deadline_ms`, else `None` (forward).
+pub async fn obtain(
+    env: &Env,
+    cfg: &EdgeConfig,
+    ctx: &Context,
+    res: Resource,
+    deadline_ms: i64,
+) -> Option<Value> {
+    super::purge::poll(env, cfg).await;
+    let now = platform::now_ms();
+    match current(&res, cfg, now) {
+        (Freshness::Fresh, v) => v,
+        (Freshness::Due, v) => {
+            ctx.wait_until(refresh(cfg, &res).map(|_| ()));
+            v
+        }
+        (Freshness::Stale, _) => {
+            if super::with_deadline(refresh(cfg, &res), deadline_ms).await != Some(true) {
+                // Keep downloading for the next request.
+                ctx.wait_until(refresh(cfg, &res).map(|_| ()));
+            }
+            let (fresh, v) = current(&res, cfg, platform::now_ms());
+            v.filter(|_| fresh.usable())
+        }
+    }
+}
+
+/// Revalidates `res` now unless it was validated in the last `min_age_ms`
+/// (an unknown key may be one created a moment ago).
+pub async fn revalidate(
+    cfg: &EdgeConfig,
+    res: Resource,
+    min_age_ms: i64,
+    deadline_ms: i64,
+) -> Option<Value> {
+    let recent = ISOLATE.with_borrow(|s| {
+        s.entries.get(&res).is_some_and(|e| platform::now_ms() - e.validated_at < min_age_ms)
+    });
+    if !recent {
+        super::with_deadline(refresh(cfg, &res), deadline_ms).await;
+    }
+    let (fresh, v) = current(&res, cfg, platform::now_ms());
+    v.filter(|_| fresh.usable())
+}
+
+fn current(res: &Resource, cfg: &EdgeConfig, now: i64) -> (Freshness, Option<Value>) {
+    ISOLATE.with_borrow(|s| match s.entries.get(res) {
+        Some(e) => (Freshness::of(Some(e.validated_at), now, e.purged, cfg), Some(e.value.clone())),
+        None => (Freshness::Stale, None),
+    })
+}
+
+/// The shared refresh of `res` (started if none is under way); resolves
+/// to whether a usable copy was loaded or revalidated.
+pub fn refresh(cfg: &EdgeConfig, res: &Resource) -> Refresh {
+    if let Some(r) = ISOLATE.with_borrow(|s| s.inflight.get(res).cloned()) {
+        return r;
+    }
+    let (cfg, key) = (cfg.clone(), res.clone());
+    let fut: LocalBoxFuture<'static, bool> = Box::pin(async move {
+        let ok = load(&cfg, &key).await.unwrap_or_else(|e| {
+            platform::log(&format!("clausum-edge: refreshing {key:?} failed: {e}"));
+            false
+        });
+        ISOLATE.with_borrow_mut(|s| s.inflight.remove(&key));
+        ok
+    });
+    let shared = fut.shared();
+    ISOLATE.with_borrow_mut(|s| s.inflight.insert(res.clone(), shared.clone()));
+    shared
+}
+
+async fn load(cfg: &EdgeConfig, res: &Resource) -> Result<bool, String> {
+    let known = ISOLATE.with_borrow(|s| s.entries.get(res).map(|e| e.etag.clone()));
+    if known.is_none()
+        && let Some((etag, validated_at, bytes)) = fetch::from_cache(res).await
+    {
+        store(cfg, res, etag, validated_at, bytes)?;
+        if current(res, cfg, platform::now_ms()).0 == Freshness::Fresh {
+            return Ok(true);
+        }
+    }
+    let known = ISOLATE.with_borrow(|s| s.entries.get(res).map(|e| e.etag.clone()));
+    match fetch::from_origin(cfg, &res.path(), known.as_deref()).await? {
+        fetch::Fetched::NotModified => {
+            ISOLATE.with_borrow_mut(|s| {
+                if let Some(e) = s.entries.get_mut(res) {
+                    e.validated_at = platform::now_ms();
+                    e.purged = false;
+                }
+            });
+        }
+        fetch::Fetched::Body { etag, bytes } => {
+            let now = platform::now_ms();
+            fetch::to_cache(res, &etag, now, &bytes).await;
+            store(cfg, res, etag, now, bytes)?;
+        }
+    }
+    Ok(current(res, cfg, platform::now_ms()).0.usable())
+}
+
+fn store(
+    cfg: &EdgeConfig,
+    res: &Resource,
+    etag: String,
+    validated_at: i64,
+    bytes: Vec<u8>,
+) -> Result<(), String> {
+    let value = match res {
+        Resource::Keys => Value::Keys(Rc::new(KeyTable::new(
+            serde_json::from_slice(&bytes).map_err(|e| format!("key manifest: {e}"))?,
+        ))),
+        Resource::Org(org) => {
+            let key = edge_digest_key(cfg.edge_token.as_bytes(), org);
+            Value::Snapshot(Rc::new(Snapshot::parse(bytes, key).map_err(|e| e.to_string())?))
+        }
+    };
+    let entry = Entry { value, etag, validated_at, purged: false };
+    ISOLATE.with_borrow_mut(|s| s.entries.insert(res.clone(), entry));
+    Ok(())
+}
+
+/// Marks copies purged (`org` = `None`: everything) that were validated
+/// before `before` (any time when `None`); returns those held.
+pub fn mark_purged(org: Option<&str>, before: Option<i64>) -> Vec<Resource> {
+    ISOLATE.with_borrow_mut(|s| {
+        let mut hit = Vec::new();
+        for (res, e) in s.entries.iter_mut() {
+            let matches = match (org, res) {
+                (None, _) => true,
+                (Some(o), Resource::Org(r)) => r == o,
+                (Some(_), Resource::Keys) => false,
+            };
+            if matches && before.is_none_or(|t| e.validated_at < t) {
+                e.purged = true;
+                hit.push(res.clone());
+            }
+        }
+        hit
+    })
+}
+
+/// When this isolate last read the purge marker, and the newest purge applied.
+pub fn purge_clock() -> (i64, i64) {
+    ISOLATE.with_borrow(|s| (s.purge_checked_at, s.purge_seen))
+}
+
+/// Records a read of the purge marker.
+pub fn set_purge_clock(checked_at: i64, seen: i64) {
+    ISOLATE.with_borrow_mut(|s| {
+        s.purge_checked_at = checked_at;
+        s.purge_seen = s.purge_seen.max(seen);
+    });
+}
+
+/// What is cached here: `(resource, etag, validated at, purged, entries, bytes)`.
+pub fn describe() -> Vec<(Resource, String, i64, bool, usize, usize)> {
+    ISOLATE.with_borrow(|s| {
+        s.entries
+            .iter()
+            .map(|(r, e)| {
+                let (n, b) = match &e.value {
+                    Value::Keys(k) => (k.len(), 0),
+                    Value::Snapshot(s) => (s.len(), s.byte_len()),
+                };
+                (r.clone(), e.etag.clone(), e.validated_at, e.purged, n, b)
+            })
+            .collect()
+    })
+}

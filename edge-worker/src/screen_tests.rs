@@ -1,0 +1,100 @@
+use clausum_core::blocklist::{
+    FlowScope, ListType, entry_key,
+    snapshot::{Snapshot, SnapshotBuilder, edge_digest_key},
+};
+
+use super::*;
+
+const ENTRY: &str = "bl_0192f3a4b5c6d7e8f90a1b2c3d4e5f60";
+
+fn snapshot() -> Snapshot {
+    let key = edge_digest_key(b"token", "org_1");
+    let mut b = SnapshotBuilder::new(key.clone());
+    let mut push = |t: ListType, raw: &str, scope| {
+        b.push(t, &t.normalize(raw).unwrap(), scope, None, entry_key(ENTRY));
+    };
+    push(ListType::Email, "fraud@example.com", FlowScope::All);
+    push(ListType::CardBin, "400000", FlowScope::Payin);
+    push(ListType::IpRange, "198.51.100.0/24", FlowScope::All);
+    push(ListType::Clabe, "032180000118359719", FlowScope::Payout);
+    Snapshot::parse(b.finish(), key).unwrap()
+}
+
+fn run(body: &str, header: Option<&str>) -> Screen {
+    let req = Incoming {
+        flow: Flow::Payin,
+        body: body.as_bytes(),
+        idempotency_header: header,
+        started_ms: 1_000,
+    };
+    screen(&snapshot(), &req, 1_004, || FreshIds {
+        transaction_id: "txn_1".into(),
+        session_id: "ps_1716998400000_abcdefghi".into(),
+    })
+}
+
+fn declined(body: &str) -> Decline {
+    match run(body, None) {
+        Screen::Decline(d) => *d,
+        Screen::Forward => panic!("forwarded: {body}"),
+    }
+}
+
+#[test]
+fn blocklisted_email_bin_and_ip_are_declined_in_the_origins_shape() {
+    let d = declined(
+        r#"{"amount":1500,"currency":"MXN","email":" Fraud@EXAMPLE.com","order_id":"o1"}"#,
+    );
+    assert_eq!(d.blocked_by, format!("blocklist:email:{ENTRY}"));
+    let body: AssessResponse = serde_json::from_value(d.body.clone()).expect("origin shape");
+    assert_eq!(body.decision, Decision::Decline);
+    assert_eq!(body.risk_score, 100);
+    assert_eq!(body.signals, vec!["blocklist_email"]);
+    assert_eq!(body.latency_ms, 4);
+    assert_eq!(body.transaction_id, "txn_1");
+    assert_eq!(body.order_id.as_deref(), Some("o1"));
+    assert_eq!(d.body[DECIDED_BY_FIELD], "edge");
+
+    let d = declined(r#"{"amount":1,"currency":"MXN","payment_method":{"card_bin":"40000012"}}"#);
+    assert!(d.blocked_by.starts_with("blocklist:card_bin:"));
+    let d = declined(
+        r#"{"amount":1,"currency":"MXN","device":{"ip":"198.51.100.9"},
+        "session_id":"ps_1716998400000_zzzzzz"}"#,
+    );
+    assert!(d.blocked_by.starts_with("blocklist:ip_range:"));
+    assert_eq!(d.session_id, "ps_1716998400000_zzzzzz", "the SDK's session id is kept");
+}
+
+#[test]
+fn idempotency_key_follows_the_origins_precedence() {
+    let body = r#"{"amount":1,"currency":"MXN","email":"fraud@example.com","order_id":"o","payment_id":"p"}"#;
+    let key = |s: Screen| match s {
+        Screen::Decline(d) => d.body["idempotency_key"].as_str().map(str::to_owned),
+        Screen::Forward => panic!(),
+    };
+    assert_eq!(key(run(body, Some("k1"))).as_deref(), Some("k1"));
+    assert_eq!(key(run(body, None)).as_deref(), Some("order:o:payment:p"));
+    assert_eq!(run(body, Some("bad\u{7}key")), Screen::Forward, "the origin explains the 400");
+}
+
+#[test]
+fn everything_uncertain_is_forwarded() {
+    for body in [
+        r#"{"amount":1,"currency":"MXN","email":"clean@example.com"}"#,
+        r#"{"amount":1,"currency":"XXX","email":"fraud@example.com"}"#,
+        r#"{"amount":1,"currency":"MXN","email":"fraud@example.com","surprise":1}"#,
+        r#"{"amount":1,"currency":"MXN","email":"fraud@example.com","session_id":"nope"}"#,
+        r#"not json"#,
+        r#"{"amount":1,"currency":"MXN","payment_method":{"card_bin":"400000"},"metadata":{"x":1}"#,
+    ] {
+        assert_eq!(run(body, None), Screen::Forward, "{body}");
+    }
+    let payout = Incoming {
+        flow: Flow::Payout,
+        body: br#"{"amount":1,"currency":"MXN","email":"fraud@example.com"}"#,
+        idempotency_header: None,
+        started_ms: 0,
+    };
+    let ids = || FreshIds { transaction_id: String::new(), session_id: String::new() };
+    assert_eq!(screen(&snapshot(), &payout, 0, ids), Screen::Forward);
+}

@@ -1,0 +1,16 @@
+//! Who is calling.
+//!
+//! - [`partner`]: the Partner API's keys (`Authorization: Bearer clm_…`).
+//! - [`jwt`]: dashboard tokens — the origin's own (issued on login) and,
+//!   when configured, an external identity provider's.
+//! - [`dashboard`]: the management API's security scheme, which turns a
+//!   verified token into a [`dashboard::Principal`] with a role.
+//! - [`password`]: Argon2 hashing of dashboard passwords.
+
+pub mod dashboard;
+pub mod jwt;
+pub mod partner;
+pub mod password;
+
+pub use dashboard::{DashboardToken, Principal};
+pub use partner::PartnerKey;

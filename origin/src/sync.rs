@@ -1,0 +1,124 @@
+//! Keeping replicas' in-memory state in step.
+//!
+//! Several origin processes share one PostgreSQL database; each holds its
+//! own blocklist indexes, rules, weights, keys and webhook subscriptions in
+//! memory. A replica that changes any of them announces the change with
+//! `NOTIFY` ([`Change`], JSON); every replica `LISTEN`s and re-reads the
+//! changed state from the database — so notifications are idempotent and
+//! their order does not matter. A periodic reconcile rebuilds whatever a
+//! lost notification (a dropped connection) could have left stale.
+
+use std::{sync::Arc, time::Duration};
+
+use serde::{Deserialize, Serialize};
+
+use crate::{state::AppState, store::CHANGES_CHANNEL};
+
+/// One blocklist entry that changed: re-read it by id; if it is gone or
+/// inactive, its `(list type, value)` leaves the index.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EntryRef {
+    /// `bl_…`.
+    pub id: String,
+    /// List type wire name.
+    pub list_type: String,
+    /// Normalised value.
+    pub value: String,
+}
+
+/// What changed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Change {
+    /// Some blocklist entries of an organisation.
+    Entries {
+        /// The organisation.
+        org: String,
+        /// The entries.
+        entries: Vec<EntryRef>,
+    },
+    /// Too many entries to list (an import): reload the organisation's blocklist.
+    Blocklist {
+        /// The organisation.
+        org: String,
+    },
+    /// An organisation's policy or rules.
+    Settings {
+        /// The organisation.
+        org: String,
+    },
+    /// API keys.
+    Keys,
+    /// Webhook endpoints (who listens to which events).
+    Subscriptions,
+}
+
+/// A notification: the change and the replica that made it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Notice {
+    /// The announcing replica's id (it has applied the change already).
+    pub node: String,
+    /// The change.
+    #[serde(flatten)]
+    pub change: Change,
+}
+
+/// Entries per notification at most: `NOTIFY` payloads stay under 8 kB.
+pub const MAX_ENTRIES_PER_NOTICE: usize = 20;
+
+/// How often every organisation's state is rebuilt from the database when
+/// replicas share it.
+pub const RECONCILE_EVERY: Duration = Duration::from_secs(300);
+
+/// Starts listening for other replicas' changes (PostgreSQL only).
+pub fn spawn_listener(state: Arc<AppState>) {
+    let Some(pool) = state.store.listen_pool() else { return };
+    tokio::spawn(async move {
+        loop {
+            match listen(&state, &pool).await {
+                Ok(()) => return,
+                Err(e) => {
+                    tracing::warn!(error = %e, "change listener lost its connection; reconnecting");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            }
+        }
+    });
+}
+
+async fn listen(state: &Arc<AppState>, pool: &sqlx::PgPool) -> Result<(), sqlx::Error> {
+    let mut listener = sqlx::postgres::PgListener::connect_with(pool).await?;
+    listener.listen(CHANGES_CHANNEL).await?;
+    // Anything announced while we were not listening is only in the database.
+    reconcile(state).await;
+    loop {
+        let n = listener.recv().await?;
+        match serde_json::from_str::<Notice>(n.payload()) {
+            Ok(notice) if notice.node != state.node_id => {
+                if let Err(e) = state.apply_remote(&notice.change).await {
+                    tracing::warn!(error = %e, "applying a replica's change failed; the reconcile will catch up");
+                }
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "ignoring a malformed change notification"),
+        }
+    }
+}
+
+/// Rebuilds every organisation's state from the database.
+pub async fn reconcile(state: &AppState) {
+    let orgs = match state.store.organizations().await {
+        Ok(o) => o,
+        Err(e) => {
+            tracing::warn!(error = %e, "reconcile could not list organisations");
+            return;
+        }
+    };
+    for org in orgs {
+        if let Err(e) = state.reload_org(&org.id).await {
+            tracing::warn!(error = %e, org = %org.id, "reconcile could not reload an organisation");
+        }
+    }
+    let _ = state.reload_keys().await;
+    let _ = state.reload_subscriptions().await;
+}
