@@ -325,7 +325,7 @@ fn free_text(s: &str, max: usize) -> Result<String, Invalid> {
 }
 
 /// Checks the shape of `metadata` and returns a PAN-redacted copy.
-fn clean_metadata(raw: Option<&Metadata>) -> Result<Metadata, Invalid> {
+pub fn clean_metadata(raw: Option<&Metadata>) -> Result<Metadata, Invalid> {
     let Some(raw) = raw else {
         return Ok(Metadata::new());
     };

@@ -202,6 +202,8 @@ async fn decide_and_record(
             })?
         }
     };
+    let settings = org.settings.read().expect("settings lock").clone();
+    let submerchant_name = settings.submerchant(tx.submerchant_id.as_deref())?;
     let now = now_ms();
     let ip_text = tx.device.ip.as_ref().map(|ip| ip.to_string());
     let payer =
@@ -231,7 +233,6 @@ async fn decide_and_record(
 
     let ip_country =
         tx.device.ip.as_ref().zip(state.geo.as_ref()).and_then(|(ip, geo)| geo.country(ip.addr()));
-    let settings = org.settings.read().expect("settings lock").clone();
     let assessment = {
         let blocklist = org.blocklist.read().expect("blocklist lock");
         let config =
@@ -272,6 +273,7 @@ async fn decide_and_record(
             .map(|c| c.key.to_owned())
             .or_else(|| tx.idempotency_key.clone()),
         submerchant_id: tx.submerchant_id.clone(),
+        submerchant_name,
     };
     let body: Bytes = serde_json::to_vec(&response).expect("response serialises").into();
     if precheck {

@@ -11,6 +11,7 @@ use std::{
 };
 
 use clausum_core::{
+    catalog::Segment,
     blocklist::{BlocklistIndex, EntryMeta, FlowScope, ListType, Severity},
     digest::DigestKey,
     engine::{self, PayerIdentity},
@@ -78,6 +79,38 @@ pub struct OrgSettings {
     pub policy: Policy,
     /// Enabled rules, compiled, in priority order.
     pub rules: RuleSet,
+    /// Active PSP submerchants: id → name.
+    pub submerchants: HashMap<String, String>,
+}
+
+impl OrgSettings {
+    /// Checks an assess's `submerchant_id` and returns the submerchant's
+    /// name. A `psp` organisation with active submerchants must name one
+    /// of them (the documented "org-level fallback is rejected"); other
+    /// organisations may send any id, and get a name when it is registered.
+    pub fn submerchant(&self, id: Option<&str>) -> Result<Option<String>, crate::error::ApiError> {
+        use crate::error::ApiError;
+        match id {
+            None if self.policy.segment == Segment::Psp && !self.submerchants.is_empty() => {
+                Err(ApiError::field(
+                    "submerchant_id",
+                    "submerchant_id is required: this PSP organisation has active submerchants \
+                     (register them at /api/v1/submerchants), and org-level assessment is rejected",
+                ))
+            }
+            None => Ok(None),
+            Some(id) => match self.submerchants.get(id) {
+                Some(name) => Ok(Some(name.clone())),
+                None if self.policy.segment == Segment::Psp && !self.submerchants.is_empty() => {
+                    Err(ApiError::field(
+                        "submerchant_id",
+                        "submerchant_id names no active submerchant of this organisation",
+                    ))
+                }
+                None => Ok(None),
+            },
+        }
+    }
 }
 
 /// One organisation's live state.
@@ -294,7 +327,14 @@ impl AppState {
             policy.segment = segment;
         }
         let rules = self.compile_rules(&row.id).await?;
-        Ok(OrgSettings { policy, rules })
+        let submerchants = self
+            .store
+            .active_submerchants(&row.id)
+            .await?
+            .into_iter()
+            .map(|s| (s.id, s.name))
+            .collect();
+        Ok(OrgSettings { policy, rules, submerchants })
     }
 
     async fn compile_rules(&self, org_id: &str) -> StoreResult<RuleSet> {

@@ -256,6 +256,9 @@ pub struct AssessResponse {
     pub idempotency_key: Option<String>,
     /// Echo of the request's `submerchant_id`.
     pub submerchant_id: Option<String>,
+    /// Name of the registered submerchant (PSP organisations), if any.
+    #[serde(default)]
+    pub submerchant_name: Option<String>,
 }
 
 /// A recommended field that was not sent.
@@ -331,6 +334,7 @@ impl poem_openapi::types::Example for AssessResponse {
             payment_id: None,
             idempotency_key: Some("ORD-123-attempt-1".into()),
             submerchant_id: None,
+            submerchant_name: None,
         }
     }
 }

@@ -414,3 +414,22 @@ CREATE TABLE alerts (
     created_at      BIGINT NOT NULL
 );
 CREATE INDEX alerts_org_created ON alerts (organization_id, created_at);
+
+-- PSP submerchants: the merchants a PSP processes for. `id` is the PSP's
+-- own identifier, the `submerchant_id` its assess calls carry. Deleting
+-- one deactivates it (its transactions keep naming it).
+CREATE TABLE submerchants (
+    organization_id TEXT NOT NULL REFERENCES organizations(id),
+    id              TEXT NOT NULL,
+    name            TEXT NOT NULL,
+    -- ISO 3166-1 alpha-2, and the ISO 18245 merchant category code.
+    country         TEXT,
+    mcc             TEXT,
+    status          TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'inactive')),
+    metadata        TEXT NOT NULL DEFAULT '{}',
+    created_at      BIGINT NOT NULL,
+    updated_at      BIGINT NOT NULL,
+    PRIMARY KEY (organization_id, id)
+);
+CREATE INDEX transactions_submerchant
+    ON transactions (organization_id, submerchant_id, created_at) WHERE submerchant_id IS NOT NULL;

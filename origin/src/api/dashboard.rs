@@ -9,14 +9,19 @@
 
 use std::{collections::BTreeMap, sync::Arc};
 
-use clausum_core::roles::Action;
+use clausum_core::{roles::Action, wire::Flow};
 use jiff::{Timestamp, ToSpan, Zoned, tz::TimeZone};
 use poem::web::Data;
 use poem_openapi::{Object, OpenApi, param::Query, payload::Json};
 
 use super::Tag;
 use crate::{
-    auth::DashboardToken, error::ApiError, state::AppState, store::DecisionSlot, time::now_ms,
+    api::common::clean_text,
+    auth::DashboardToken,
+    error::ApiError,
+    state::AppState,
+    store::{DecisionSlot, OverviewFilter},
+    time::now_ms,
 };
 
 /// Width of the slots the store counts in.
@@ -254,6 +259,10 @@ impl DashboardApi {
         range: Query<Option<String>>,
         /// IANA time zone of the buckets, e.g. `America/Mexico_City` (default `UTC`).
         tz: Query<Option<String>>,
+        /// Only `payin` or only `payout` assessments (default: both).
+        flow: Query<Option<Flow>>,
+        /// Only one PSP submerchant's assessments.
+        submerchant_id: Query<Option<String>>,
     ) -> Result<Json<DashboardOverview>, ApiError> {
         let p = auth.0;
         p.require(Action::ReadDashboard)?;
@@ -275,7 +284,11 @@ impl DashboardApi {
             )
         })?;
         let (since, until) = window(range, &zone, now_ms());
-        let slots = state.store.decision_slots(p.org(), since, until, SLOT_MS).await?;
+        let filter = OverviewFilter {
+            flow: flow.0.map(|f| f.as_str().to_owned()),
+            submerchant_id: clean_text("submerchant_id", submerchant_id.0, 128)?,
+        };
+        let slots = state.store.decision_slots(p.org(), since, until, SLOT_MS, &filter).await?;
         Ok(Json(overview(range, &name, &zone, since, until, &slots)))
     }
 }

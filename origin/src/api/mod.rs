@@ -17,6 +17,7 @@ pub mod raw_body;
 pub mod report;
 pub mod rules;
 pub mod sessions;
+pub mod submerchants;
 pub mod team;
 pub mod webhooks;
 
@@ -61,6 +62,8 @@ pub enum Tag {
     Notifications,
     /// Events in: payment-provider webhooks and event ingestion (provider signatures, event-ingest keys).
     Events,
+    /// PSP submerchant registry (secret key or dashboard token).
+    Submerchants,
     /// Provider integrations, ingestion rules, ingested events and alerts (dashboard token).
     Integrations,
     /// Service health.
@@ -83,6 +86,7 @@ pub type Apis = (
     notifications::NotificationsApi,
     providers::ProvidersApi,
     ingest::IngestApi,
+    submerchants::SubmerchantsApi,
     health::HealthApi,
 );
 
@@ -103,6 +107,7 @@ pub fn service() -> OpenApiService<Apis, ()> {
         notifications::NotificationsApi,
         providers::ProvidersApi,
         ingest::IngestApi,
+        submerchants::SubmerchantsApi,
         health::HealthApi,
     );
     OpenApiService::new(apis, "Clausum API", API_VERSION)

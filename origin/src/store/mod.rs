@@ -17,6 +17,7 @@ pub mod providers;
 mod rules;
 pub mod sessions;
 mod sql;
+pub mod submerchants;
 mod users;
 pub mod webhooks;
 pub mod writer;
@@ -34,7 +35,7 @@ pub use ingest::{
 };
 pub use notifications::{EmailOutcome, EmailRow, NotificationStore};
 pub use outbox::{OutboxEventRow, OutboxStore};
-pub use overview::{DecisionSlot, OverviewStore};
+pub use overview::{DecisionSlot, OverviewFilter, OverviewStore};
 pub use providers::{
     CaseOpening, DisputeRow, ProviderEventPlan, ProviderEventRow, ProviderSecretRow, ProviderStore,
     TransactionLink,
@@ -42,6 +43,7 @@ pub use providers::{
 pub use rules::RuleStore;
 pub use sessions::{SdkSessionRow, SessionStore};
 pub use sql::{CHANGES_CHANNEL, PgStore, SqliteStore};
+pub use submerchants::{SubmerchantFilter, SubmerchantRow, SubmerchantStore};
 pub use users::{InviteRow, UserStore};
 pub use webhooks::{
     AttemptOutcome, AttemptRow, DeliveryRow, DueDelivery, EndpointRow, WebhookStore,
@@ -297,6 +299,7 @@ pub trait Store:
     + IngestStore
     + NotificationStore
     + SessionStore
+    + SubmerchantStore
     + Send
     + Sync
     + 'static

@@ -19,6 +19,15 @@ pub struct DecisionSlot {
     pub amount_minor: i64,
 }
 
+/// Which assessments the overview counts.
+#[derive(Debug, Clone, Default)]
+pub struct OverviewFilter {
+    /// `payin` or `payout`; both when `None`.
+    pub flow: Option<String>,
+    /// One PSP submerchant's assessments only.
+    pub submerchant_id: Option<String>,
+}
+
 /// Dashboard aggregates.
 #[async_trait]
 pub trait OverviewStore {
@@ -32,6 +41,7 @@ pub trait OverviewStore {
         since: i64,
         until: i64,
         slot_ms: i64,
+        filter: &OverviewFilter,
     ) -> StoreResult<Vec<DecisionSlot>>;
 }
 
@@ -45,6 +55,7 @@ macro_rules! impl_overview_store {
                 since: i64,
                 until: i64,
                 slot_ms: i64,
+                filter: &OverviewFilter,
             ) -> StoreResult<Vec<DecisionSlot>> {
                 // Integer division on BIGINT is exact on both backends.
                 Ok(sqlx::query_as(
@@ -52,12 +63,15 @@ macro_rules! impl_overview_store {
                      COUNT(*) AS count, CAST(SUM(amount_minor) AS BIGINT) AS amount_minor \
                      FROM transactions WHERE organization_id = $1 AND created_at >= $2 \
                      AND created_at < $3 AND decision IS NOT NULL \
+                     AND ($5 IS NULL OR flow = $5) AND ($6 IS NULL OR submerchant_id = $6) \
                      GROUP BY 1, 2, 3 ORDER BY 1",
                 )
                 .bind(org_id)
                 .bind(since)
                 .bind(until)
                 .bind(slot_ms)
+                .bind(&filter.flow)
+                .bind(&filter.submerchant_id)
                 .fetch_all(&self.pool)
                 .await?)
             }

@@ -26,6 +26,7 @@ mod restart;
 mod rules;
 mod sessions;
 mod store;
+mod submerchants;
 mod system;
 mod team;
 mod validation;

@@ -1,0 +1,422 @@
+//! `/api/v1/submerchants`: the registry of the merchants a PSP processes
+//! for. Once a `psp` organisation has an active submerchant, every assess
+//! must name one (`submerchant_id`); answers carry its name.
+//!
+//! The guides disagree on who calls these (a secret key, or a dashboard
+//! user), so both are accepted: a secret key with `submerchants:read` /
+//! `submerchants:write` (or `*`), or a dashboard token whose role may read /
+//! change settings.
+
+use std::sync::Arc;
+
+use clausum_core::{
+    keys::{self, KeyKind},
+    normalize::{Country, text::clean_token},
+    roles::Action,
+    transaction::clean_metadata,
+    wire::{ErrorCode, Metadata},
+};
+use poem::web::Data;
+use poem_openapi::{
+    Enum, Object, OpenApi, SecurityScheme,
+    param::{Path, Query},
+    payload::Json,
+    types::MaybeUndefined,
+};
+use serde::Serialize;
+
+use crate::{
+    api::{
+        Tag,
+        common::{Pagination, clean_text, iso, new_id, not_found, page},
+    },
+    auth::{DashboardToken, PartnerKey},
+    error::ApiError,
+    payload::JsonBody,
+    state::AppState,
+    store::{AuditRow, StoreError, SubmerchantFilter, SubmerchantRow},
+    time::now_ms,
+};
+
+/// Permission of a secret key to list submerchants.
+pub const PERM_READ: &str = "submerchants:read";
+/// Permission of a secret key to create, change and deactivate submerchants.
+pub const PERM_WRITE: &str = "submerchants:write";
+
+/// A dashboard user or a secret API key.
+#[derive(SecurityScheme)]
+pub enum Caller {
+    /// Dashboard session token.
+    Token(DashboardToken),
+    /// Secret API key (`clm_sk_…`).
+    Key(PartnerKey),
+}
+
+impl Caller {
+    /// The caller's organisation, once it may perform the read or the write.
+    fn authorize(&self, write: bool) -> Result<&str, ApiError> {
+        match self {
+            Caller::Token(t) => {
+                t.0.require(if write { Action::WriteSettings } else { Action::ReadSettings })?;
+                Ok(t.0.org())
+            }
+            Caller::Key(k) => {
+                if k.0.kind != KeyKind::Secret {
+                    return Err(ApiError::new(
+                        ErrorCode::SecretKeyRequired,
+                        "Submerchants are managed with a secret key (clm_sk_) or a dashboard token.",
+                    ));
+                }
+                let wanted = if write { PERM_WRITE } else { PERM_READ };
+                if !keys::grants(&k.0.permissions, wanted) {
+                    return Err(ApiError::new(
+                        ErrorCode::Forbidden,
+                        format!("This API key lacks the `{wanted}` permission."),
+                    ));
+                }
+                Ok(&k.0.organization_id)
+            }
+        }
+    }
+
+    /// Who, for the audit log: `user:<id>` or `api_key:<id>`.
+    fn actor(&self) -> String {
+        match self {
+            Caller::Token(t) => t.0.actor(),
+            Caller::Key(k) => format!("api_key:{}", k.0.id),
+        }
+    }
+}
+
+/// `active` or `inactive`.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[oai(rename_all = "lowercase")]
+#[serde(rename_all = "lowercase")]
+pub enum SubmerchantStatus {
+    /// Assess calls may name it.
+    Active,
+    /// Deactivated: assess calls naming it are refused.
+    Inactive,
+}
+
+impl SubmerchantStatus {
+    fn as_str(self) -> &'static str {
+        match self {
+            SubmerchantStatus::Active => "active",
+            SubmerchantStatus::Inactive => "inactive",
+        }
+    }
+}
+
+/// A submerchant.
+#[derive(Object, Serialize, Debug, Clone)]
+pub struct Submerchant {
+    /// Your id for the submerchant: what assess calls send as `submerchant_id`.
+    pub id: String,
+    /// Display name; echoed in assess answers as `submerchant_name`.
+    pub name: String,
+    /// ISO 3166-1 alpha-2 country.
+    pub country: Option<String>,
+    /// ISO 18245 merchant category code (four digits).
+    pub mcc: Option<String>,
+    /// `active` or `inactive`.
+    pub status: SubmerchantStatus,
+    /// Your key/value context.
+    pub metadata: Metadata,
+    /// RFC 3339.
+    pub created_at: String,
+    /// RFC 3339.
+    pub updated_at: String,
+}
+
+impl From<&SubmerchantRow> for Submerchant {
+    fn from(r: &SubmerchantRow) -> Self {
+        Submerchant {
+            id: r.id.clone(),
+            name: r.name.clone(),
+            country: r.country.clone(),
+            mcc: r.mcc.clone(),
+            status: if r.status == "active" {
+                SubmerchantStatus::Active
+            } else {
+                SubmerchantStatus::Inactive
+            },
+            metadata: serde_json::from_str(&r.metadata).unwrap_or_default(),
+            created_at: iso(r.created_at),
+            updated_at: iso(r.updated_at),
+        }
+    }
+}
+
+/// A new submerchant.
+#[derive(Object, Debug)]
+#[oai(deny_unknown_fields)]
+pub struct NewSubmerchant {
+    /// Your id for it (letters, digits and `-_.:`; no whitespace; ≤ 128 characters).
+    pub id: String,
+    /// Display name (≤ 200 characters).
+    pub name: String,
+    /// ISO 3166-1 alpha-2 country.
+    pub country: Option<String>,
+    /// ISO 18245 merchant category code (four digits).
+    pub mcc: Option<String>,
+    /// Key/value context (≤ 50 keys, ≤ 8 KB).
+    pub metadata: Option<Metadata>,
+}
+
+/// Changes to a submerchant; absent fields stay as they are, `null` clears
+/// `country` and `mcc`.
+#[derive(Object, Debug)]
+#[oai(deny_unknown_fields)]
+pub struct SubmerchantPatch {
+    /// Display name (≤ 200 characters).
+    pub name: Option<String>,
+    /// ISO 3166-1 alpha-2 country.
+    pub country: MaybeUndefined<String>,
+    /// ISO 18245 merchant category code (four digits).
+    pub mcc: MaybeUndefined<String>,
+    /// `active` or `inactive` (reactivates a deleted submerchant).
+    pub status: Option<SubmerchantStatus>,
+    /// Replaces the key/value context.
+    pub metadata: Option<Metadata>,
+}
+
+/// A page of submerchants.
+#[derive(Object, Debug)]
+pub struct SubmerchantPage {
+    /// The submerchants, by id.
+    pub data: Vec<Submerchant>,
+    /// Totals and paging.
+    pub pagination: Pagination,
+}
+
+/// PSP submerchants (secret key or dashboard token).
+pub struct SubmerchantsApi;
+
+#[OpenApi(prefix_path = "/api/v1/submerchants", tag = "Tag::Submerchants")]
+impl SubmerchantsApi {
+    /// List submerchants
+    ///
+    /// The organisation's submerchants, by id. Secret key with
+    /// `submerchants:read`, or a dashboard role that reads settings.
+    #[oai(path = "/", method = "get")]
+    async fn list(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Caller,
+        /// `active` or `inactive`.
+        status: Query<Option<SubmerchantStatus>>,
+        /// Case-insensitive part of the id or the name.
+        search: Query<Option<String>>,
+        /// Page size, 1–500 (default 50).
+        limit: Query<Option<i64>>,
+        /// Rows to skip.
+        offset: Query<Option<i64>>,
+    ) -> Result<Json<SubmerchantPage>, ApiError> {
+        let org = auth.authorize(false)?;
+        let (limit, offset) = page(limit.0, offset.0)?;
+        let filter = SubmerchantFilter {
+            status: status.0.map(|s| s.as_str().to_owned()),
+            search: clean_text("search", search.0, 200)?,
+            limit,
+            offset,
+        };
+        let (rows, total) = state.store.list_submerchants(org, &filter).await?;
+        Ok(Json(SubmerchantPage {
+            data: rows.iter().map(Submerchant::from).collect(),
+            pagination: Pagination { total, limit, offset },
+        }))
+    }
+
+    /// Register a submerchant
+    ///
+    /// 201 with the submerchant; 409 `DUPLICATE` when the id is taken
+    /// (including by a deactivated one: reactivate it with PATCH). From now
+    /// on a `psp` organisation's assess calls must name an active
+    /// submerchant. Audited. Secret key with `submerchants:write`, or a
+    /// dashboard role that changes settings.
+    #[oai(path = "/", method = "post")]
+    async fn create(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Caller,
+        body: JsonBody<NewSubmerchant>,
+    ) -> Result<Created, ApiError> {
+        let org = auth.authorize(true)?.to_owned();
+        let new = body.value;
+        let id = clean_token(&new.id, 128).map_err(|e| ApiError::field("id", e.to_string()))?;
+        let now = now_ms();
+        let row = SubmerchantRow {
+            organization_id: org.clone(),
+            id,
+            name: name(Some(new.name))?,
+            country: country(new.country)?,
+            mcc: mcc(new.mcc)?,
+            status: SubmerchantStatus::Active.as_str().to_owned(),
+            metadata: metadata(new.metadata.as_ref())?,
+            created_at: now,
+            updated_at: now,
+        };
+        let after = Submerchant::from(&row);
+        let audit = audit(&auth, &org, "submerchant.create", &row.id, None, Some(&after), now);
+        match state.store.insert_submerchant(&row, &audit).await {
+            Ok(()) => {}
+            Err(StoreError::Duplicate(_)) => {
+                return Err(ApiError::new(
+                    ErrorCode::Duplicate,
+                    format!("A submerchant with id `{}` already exists.", row.id),
+                ));
+            }
+            Err(e) => return Err(e.into()),
+        }
+        state.reload_settings(&org).await?;
+        Ok(Created::Ok(Json(after)))
+    }
+
+    /// Update a submerchant
+    ///
+    /// Changes its name, country, MCC, metadata or status. Audited.
+    #[oai(path = "/:id", method = "patch")]
+    async fn update(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Caller,
+        /// The submerchant's id.
+        id: Path<String>,
+        body: JsonBody<SubmerchantPatch>,
+    ) -> Result<Json<Submerchant>, ApiError> {
+        let org = auth.authorize(true)?.to_owned();
+        let patch = body.value;
+        let Some(before) = state.store.submerchant(&org, &id.0).await? else {
+            return Err(not_found("submerchant"));
+        };
+        let mut row = before.clone();
+        if let Some(n) = patch.name {
+            row.name = name(Some(n))?;
+        }
+        match patch.country {
+            MaybeUndefined::Undefined => {}
+            MaybeUndefined::Null => row.country = None,
+            MaybeUndefined::Value(c) => row.country = country(Some(c))?,
+        }
+        match patch.mcc {
+            MaybeUndefined::Undefined => {}
+            MaybeUndefined::Null => row.mcc = None,
+            MaybeUndefined::Value(m) => row.mcc = mcc(Some(m))?,
+        }
+        if let Some(s) = patch.status {
+            row.status = s.as_str().to_owned();
+        }
+        if let Some(m) = patch.metadata.as_ref() {
+            row.metadata = metadata(Some(m))?;
+        }
+        self::save(&state, &auth, &org, "submerchant.update", &before, row).await.map(Json)
+    }
+
+    /// Deactivate a submerchant
+    ///
+    /// Sets its status to `inactive`: assess calls naming it are refused from
+    /// now on, its transactions keep naming it. Idempotent. Audited.
+    #[oai(path = "/:id", method = "delete")]
+    async fn delete(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Caller,
+        /// The submerchant's id.
+        id: Path<String>,
+    ) -> Result<Json<Submerchant>, ApiError> {
+        let org = auth.authorize(true)?.to_owned();
+        let Some(before) = state.store.submerchant(&org, &id.0).await? else {
+            return Err(not_found("submerchant"));
+        };
+        if before.status == SubmerchantStatus::Inactive.as_str() {
+            return Ok(Json(Submerchant::from(&before)));
+        }
+        let row = SubmerchantRow {
+            status: SubmerchantStatus::Inactive.as_str().to_owned(),
+            ..before.clone()
+        };
+        self::save(&state, &auth, &org, "submerchant.deactivate", &before, row).await.map(Json)
+    }
+}
+
+/// 201 with the new submerchant.
+#[derive(poem_openapi::ApiResponse)]
+pub enum Created {
+    /// Registered.
+    #[oai(status = 201)]
+    Ok(Json<Submerchant>),
+}
+
+async fn save(
+    state: &AppState,
+    auth: &Caller,
+    org: &str,
+    action: &str,
+    before: &SubmerchantRow,
+    mut row: SubmerchantRow,
+) -> Result<Submerchant, ApiError> {
+    let now = now_ms();
+    row.updated_at = now;
+    let (b, a) = (Submerchant::from(before), Submerchant::from(&row));
+    let audit = audit(auth, org, action, &row.id, Some(&b), Some(&a), now);
+    if !state.store.update_submerchant(&row, &audit).await? {
+        return Err(not_found("submerchant"));
+    }
+    state.reload_settings(org).await?;
+    Ok(a)
+}
+
+fn audit(
+    auth: &Caller,
+    org: &str,
+    action: &str,
+    id: &str,
+    before: Option<&Submerchant>,
+    after: Option<&Submerchant>,
+    now: i64,
+) -> AuditRow {
+    AuditRow {
+        id: new_id("aud"),
+        organization_id: org.to_owned(),
+        actor: auth.actor(),
+        action: action.to_owned(),
+        resource_type: "submerchant".to_owned(),
+        resource_id: Some(id.to_owned()),
+        before_state: before.map(|b| serde_json::to_string(b).expect("serialises")),
+        after_state: after.map(|a| serde_json::to_string(a).expect("serialises")),
+        created_at: now,
+    }
+}
+
+fn name(value: Option<String>) -> Result<String, ApiError> {
+    clean_text("name", value, 200)?.ok_or_else(|| ApiError::field("name", "`name` is required"))
+}
+
+fn country(value: Option<String>) -> Result<Option<String>, ApiError> {
+    value
+        .map(|c| {
+            Country::parse(&c)
+                .map(|c| c.as_str().to_owned())
+                .map_err(|e| ApiError::field("country", format!("country: {e}")))
+        })
+        .transpose()
+}
+
+fn mcc(value: Option<String>) -> Result<Option<String>, ApiError> {
+    value
+        .map(|m| {
+            let m = m.trim();
+            if m.len() == 4 && m.bytes().all(|b| b.is_ascii_digit()) {
+                Ok(m.to_owned())
+            } else {
+                Err(ApiError::field("mcc", "`mcc` must be a four-digit merchant category code"))
+            }
+        })
+        .transpose()
+}
+
+fn metadata(value: Option<&Metadata>) -> Result<String, ApiError> {
+    let clean = clean_metadata(value).map_err(|e| ApiError::field("metadata", e.to_string()))?;
+    Ok(serde_json::to_string(&clean).expect("serialises"))
+}
