@@ -50,6 +50,7 @@ pub mod scoring;
 pub mod sdk;
 pub mod session;
 pub mod signals;
+pub mod simulation;
 pub mod synthetic;
 pub mod transaction;
 pub mod velocity;

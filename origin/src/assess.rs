@@ -10,10 +10,10 @@ use std::{
 
 use bytes::Bytes;
 use clausum_core::{
-    engine::{self, Context, OrgConfig, PayerIdentity},
-    history::HistoryView,
+    engine::{self, Assessment, Context, OrgConfig, PayerIdentity},
+    history::{HistoryView, PayerKey},
     keys::{self, KeyKind},
-    normalize::text,
+    normalize::{Country, text},
     scoring::Decision,
     session,
     transaction::Transaction,
@@ -26,7 +26,7 @@ use sha2::{Digest, Sha256};
 use crate::{
     error::ApiError,
     idempotency::{Begin, Stored},
-    state::{AppState, KeyInfo},
+    state::{AppState, KeyInfo, OrgRuntime, OrgSettings},
     store::{InsertOutcome, TransactionRow},
     time::now_ms,
 };
@@ -205,47 +205,11 @@ async fn decide_and_record(
     let settings = org.settings.read().expect("settings lock").clone();
     let submerchant_name = settings.submerchant(tx.submerchant_id.as_deref())?;
     let now = now_ms();
-    let ip_text = tx.device.ip.as_ref().map(|ip| ip.to_string());
-    let payer =
-        engine::payer_keys(&state.digest_key, &org.id, &PayerIdentity::of(tx, ip_text.as_deref()));
-
     // Velocity: a pre-check peeks, an authoritative assess counts itself.
-    let observation = Observation {
-        keys: engine::velocity_keys(&payer),
-        at_ms: now,
-        amount_minor: tx.amount.minor(),
-        id: state.observation_seq.fetch_add(1, Ordering::Relaxed),
-    };
-    let velocity: VelocitySnapshot = if payer.is_empty() {
-        VelocitySnapshot::default()
-    } else if let Some(redis) = &state.redis {
-        // Shared by every replica: one round trip for all dimensions.
-        redis
-            .observe(&observation, !precheck, &state.node_id)
-            .await
-            .map_err(|e| crate::state::counters_unavailable(&e))?
-    } else {
-        let mut v = state.velocity.lock().expect("velocity lock");
-        if precheck { v.peek(&observation) } else { v.observe(&observation) }
-    };
-    let history: HistoryView =
-        state.history.lock().expect("history lock").view(&payer, engine::primary_key(&payer));
-
-    let ip_country =
-        tx.device.ip.as_ref().zip(state.geo.as_ref()).and_then(|(ip, geo)| geo.country(ip.addr()));
-    let assessment = {
-        let blocklist = org.blocklist.read().expect("blocklist lock");
-        let config =
-            OrgConfig { policy: &settings.policy, blocklist: &blocklist, rules: &settings.rules };
-        let ctx = Context {
-            flow: Flow::Payin,
-            ip_country,
-            velocity: &velocity,
-            history: &history,
-            now_ms: now,
-        };
-        engine::assess(&config, tx, &ctx)
-    };
+    let Gathered { payer, observation, velocity, history, ip_text, ip_country } =
+        gather(state, &org.id, tx, now, !precheck).await?;
+    let facts = Facts { velocity: &velocity, history: &history, ip_country };
+    let assessment = evaluate(&org, &settings, tx, Flow::Payin, &facts, now);
 
     let session_id =
         tx.session_id.clone().unwrap_or_else(|| session::generate(now, rand::random()));
@@ -381,4 +345,90 @@ async fn decide_and_record(
             Err(ApiError::unavailable(&e))
         }
     }
+}
+
+/// The stateful context of one request: its payer keys, what velocity and
+/// history know of them, and where its IP is.
+pub(crate) struct Gathered {
+    /// Digested payer keys.
+    pub payer: Vec<PayerKey>,
+    /// This request as a velocity observation.
+    pub observation: Observation,
+    /// Earlier transactions of the payer's keys.
+    pub velocity: VelocitySnapshot,
+    /// The payer's history.
+    pub history: HistoryView,
+    /// `device.ip` as text.
+    pub ip_text: Option<String>,
+    /// Its country, when the geolocation database knows it.
+    pub ip_country: Option<Country>,
+}
+
+/// Gathers the context of `tx`. With `count`, the request is counted in
+/// velocity (an authoritative assess); without, velocity is only read (a
+/// pre-check or a simulation).
+pub(crate) async fn gather(
+    state: &AppState,
+    org_id: &str,
+    tx: &Transaction,
+    now: i64,
+    count: bool,
+) -> Result<Gathered, ApiError> {
+    let ip_text = tx.device.ip.as_ref().map(|ip| ip.to_string());
+    let payer =
+        engine::payer_keys(&state.digest_key, org_id, &PayerIdentity::of(tx, ip_text.as_deref()));
+    let observation = Observation {
+        keys: engine::velocity_keys(&payer),
+        at_ms: now,
+        amount_minor: tx.amount.minor(),
+        id: state.observation_seq.fetch_add(1, Ordering::Relaxed),
+    };
+    let velocity: VelocitySnapshot = if payer.is_empty() {
+        VelocitySnapshot::default()
+    } else if let Some(redis) = &state.redis {
+        // Shared by every replica: one round trip for all dimensions.
+        redis
+            .observe(&observation, count, &state.node_id)
+            .await
+            .map_err(|e| crate::state::counters_unavailable(&e))?
+    } else {
+        let mut v = state.velocity.lock().expect("velocity lock");
+        if count { v.observe(&observation) } else { v.peek(&observation) }
+    };
+    let history: HistoryView =
+        state.history.lock().expect("history lock").view(&payer, engine::primary_key(&payer));
+    let ip_country =
+        tx.device.ip.as_ref().zip(state.geo.as_ref()).and_then(|(ip, geo)| geo.country(ip.addr()));
+    Ok(Gathered { payer, observation, velocity, history, ip_text, ip_country })
+}
+
+/// What [`evaluate`] reads besides the transaction.
+pub(crate) struct Facts<'a> {
+    /// Earlier transactions of the payer's keys.
+    pub velocity: &'a VelocitySnapshot,
+    /// The payer's history.
+    pub history: &'a HistoryView,
+    /// Country of `device.ip`.
+    pub ip_country: Option<Country>,
+}
+
+/// Runs the engine on `tx` with the organisation's live lists, rules and policy.
+pub(crate) fn evaluate(
+    org: &OrgRuntime,
+    settings: &OrgSettings,
+    tx: &Transaction,
+    flow: Flow,
+    facts: &Facts<'_>,
+    now: i64,
+) -> Assessment {
+    let blocklist = org.blocklist.read().expect("blocklist lock");
+    let config = OrgConfig { policy: &settings.policy, blocklist: &blocklist, rules: &settings.rules };
+    let ctx = Context {
+        flow,
+        ip_country: facts.ip_country,
+        velocity: facts.velocity,
+        history: facts.history,
+        now_ms: now,
+    };
+    engine::assess(&config, tx, &ctx)
 }

@@ -40,6 +40,7 @@ pub mod payload;
 pub mod providers;
 pub mod report;
 pub mod server;
+pub mod simulation;
 pub mod state;
 pub mod store;
 pub mod sync;

@@ -433,3 +433,23 @@ CREATE TABLE submerchants (
 );
 CREATE INDEX transactions_submerchant
     ON transactions (organization_id, submerchant_id, created_at) WHERE submerchant_id IS NOT NULL;
+
+-- Simulation runs from the dashboard: the live pipeline's answer to a
+-- preset or custom request. Kept apart from `transactions`, so nothing
+-- simulated reaches velocity, history, cases or metrics; the overview
+-- counts them only when asked (`include_simulated`).
+CREATE TABLE simulations (
+    id              TEXT PRIMARY KEY,
+    organization_id TEXT NOT NULL REFERENCES organizations(id),
+    actor           TEXT NOT NULL,
+    flow            TEXT NOT NULL CHECK (flow IN ('payin', 'payout')),
+    preset          TEXT,
+    amount_minor    BIGINT NOT NULL,
+    currency        TEXT NOT NULL,
+    decision        TEXT NOT NULL CHECK (decision IN ('approve', 'review', 'challenge', 'decline')),
+    risk_score      BIGINT NOT NULL,
+    request         TEXT NOT NULL,
+    response        TEXT NOT NULL,
+    created_at      BIGINT NOT NULL
+);
+CREATE INDEX simulations_org_created ON simulations (organization_id, created_at);

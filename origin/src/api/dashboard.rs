@@ -263,6 +263,8 @@ impl DashboardApi {
         flow: Query<Option<Flow>>,
         /// Only one PSP submerchant's assessments.
         submerchant_id: Query<Option<String>>,
+        /// Also count simulation runs (default `false`).
+        include_simulated: Query<Option<bool>>,
     ) -> Result<Json<DashboardOverview>, ApiError> {
         let p = auth.0;
         p.require(Action::ReadDashboard)?;
@@ -287,6 +289,7 @@ impl DashboardApi {
         let filter = OverviewFilter {
             flow: flow.0.map(|f| f.as_str().to_owned()),
             submerchant_id: clean_text("submerchant_id", submerchant_id.0, 128)?,
+            include_simulated: include_simulated.0.unwrap_or(false),
         };
         let slots = state.store.decision_slots(p.org(), since, until, SLOT_MS, &filter).await?;
         Ok(Json(overview(range, &name, &zone, since, until, &slots)))

@@ -17,6 +17,7 @@ pub mod raw_body;
 pub mod report;
 pub mod rules;
 pub mod sessions;
+pub mod simulation;
 pub mod submerchants;
 pub mod team;
 pub mod webhooks;
@@ -62,6 +63,8 @@ pub enum Tag {
     Notifications,
     /// Events in: payment-provider webhooks and event ingestion (provider signatures, event-ingest keys).
     Events,
+    /// Simulation and backtests: the live pipeline with nothing moved (dashboard token).
+    Simulation,
     /// PSP submerchant registry (secret key or dashboard token).
     Submerchants,
     /// Provider integrations, ingestion rules, ingested events and alerts (dashboard token).
@@ -87,6 +90,7 @@ pub type Apis = (
     providers::ProvidersApi,
     ingest::IngestApi,
     submerchants::SubmerchantsApi,
+    simulation::SimulationApi,
     health::HealthApi,
 );
 
@@ -108,6 +112,7 @@ pub fn service() -> OpenApiService<Apis, ()> {
         providers::ProvidersApi,
         ingest::IngestApi,
         submerchants::SubmerchantsApi,
+        simulation::SimulationApi,
         health::HealthApi,
     );
     OpenApiService::new(apis, "Clausum API", API_VERSION)

@@ -16,6 +16,7 @@ mod overview;
 pub mod providers;
 mod rules;
 pub mod sessions;
+pub mod simulations;
 mod sql;
 pub mod submerchants;
 mod users;
@@ -42,6 +43,7 @@ pub use providers::{
 };
 pub use rules::RuleStore;
 pub use sessions::{SdkSessionRow, SessionStore};
+pub use simulations::{SimulationRow, SimulationStore};
 pub use sql::{CHANGES_CHANNEL, PgStore, SqliteStore};
 pub use submerchants::{SubmerchantFilter, SubmerchantRow, SubmerchantStore};
 pub use users::{InviteRow, UserStore};
@@ -300,6 +302,7 @@ pub trait Store:
     + NotificationStore
     + SessionStore
     + SubmerchantStore
+    + SimulationStore
     + Send
     + Sync
     + 'static

@@ -26,6 +26,8 @@ pub struct OverviewFilter {
     pub flow: Option<String>,
     /// One PSP submerchant's assessments only.
     pub submerchant_id: Option<String>,
+    /// Also count the dashboard's simulation runs.
+    pub include_simulated: bool,
 }
 
 /// Dashboard aggregates.
@@ -58,14 +60,23 @@ macro_rules! impl_overview_store {
                 filter: &OverviewFilter,
             ) -> StoreResult<Vec<DecisionSlot>> {
                 // Integer division on BIGINT is exact on both backends.
-                Ok(sqlx::query_as(
+                // Simulations (never submerchant-scoped) join only when asked.
+                let simulated = if filter.include_simulated && filter.submerchant_id.is_none() {
+                    " UNION ALL SELECT created_at, decision, currency, amount_minor FROM simulations \
+                     WHERE organization_id = $1 AND created_at >= $2 AND created_at < $3 \
+                     AND ($5 IS NULL OR flow = $5)"
+                } else {
+                    ""
+                };
+                Ok(sqlx::query_as(&format!(
                     "SELECT (created_at / $4) * $4 AS slot_start, decision, currency, \
                      COUNT(*) AS count, CAST(SUM(amount_minor) AS BIGINT) AS amount_minor \
-                     FROM transactions WHERE organization_id = $1 AND created_at >= $2 \
+                     FROM (SELECT created_at, decision, currency, amount_minor FROM transactions \
+                     WHERE organization_id = $1 AND created_at >= $2 \
                      AND created_at < $3 AND decision IS NOT NULL \
-                     AND ($5 IS NULL OR flow = $5) AND ($6 IS NULL OR submerchant_id = $6) \
+                     AND ($5 IS NULL OR flow = $5) AND ($6 IS NULL OR submerchant_id = $6){simulated}) AS t \
                      GROUP BY 1, 2, 3 ORDER BY 1",
-                )
+                ))
                 .bind(org_id)
                 .bind(since)
                 .bind(until)

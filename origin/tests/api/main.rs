@@ -25,6 +25,7 @@ mod report;
 mod restart;
 mod rules;
 mod sessions;
+mod simulation;
 mod store;
 mod submerchants;
 mod system;

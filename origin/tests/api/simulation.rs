@@ -1,0 +1,147 @@
+//! Simulation runs the live pipeline and leaves no trace: no velocity
+//! counted, no transaction, no webhook, no metrics (unless asked).
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::{
+    helpers::{Backend, TestApp},
+    webhooks::{register, spawn},
+};
+
+macro_rules! both {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(super::spawn(super::Backend::Sqlite).await).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(super::spawn(super::Backend::Postgres).await).await;
+                }
+            )*
+        }
+    };
+}
+
+both!(presets_run_the_live_pipeline_and_leave_no_trace, custom_requests_see_lists_and_rules);
+
+async fn outbox_len(app: &TestApp) -> usize {
+    app.store.outbox_events(&app.creds.organization_id).await.unwrap().len()
+}
+
+async fn decisions_metric(app: &TestApp) -> f64 {
+    let text = app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    text.lines()
+        .filter(|l| l.starts_with("clausum_decisions_total"))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+async fn evaluations(app: &TestApp, admin: &str, query: &str) -> i64 {
+    let r = app.get(admin, &format!("/api/v1/dashboard/overview{query}")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.json);
+    r.json["evaluations"].as_i64().unwrap()
+}
+
+async fn simulate(app: &TestApp, token: &str, body: &Value) -> crate::helpers::Reply {
+    app.post(token, "/api/v1/simulation", body).await
+}
+
+async fn presets_run_the_live_pipeline_and_leave_no_trace(app: TestApp) {
+    let admin = app.admin_token().await;
+    register(&app, &admin, "http://hooks.public.example:9/hook", json!(["transaction.created", "transaction.blocked"]))
+        .await;
+    let (outbox, transactions, metric) =
+        (outbox_len(&app).await, app.count_transactions().await, decisions_metric(&app).await);
+
+    let presets = app.get(&admin, "/api/v1/simulation/presets").await;
+    assert_eq!(presets.status, StatusCode::OK);
+    let names: Vec<&str> =
+        presets.json.as_array().unwrap().iter().map(|p| p["preset"].as_str().unwrap()).collect();
+    assert!(names.contains(&"card_testing_burst") && names.contains(&"low_risk"), "{names:?}");
+
+    let low = simulate(&app, &admin, &json!({"preset": "low_risk"})).await;
+    assert_eq!(low.status, StatusCode::OK, "{}", low.json);
+    assert_eq!(low.json["simulated"], true);
+    assert_eq!(low.json["result"]["decision"], "approve", "{}", low.json);
+    assert!(low.json["id"].as_str().unwrap().starts_with("sim_"));
+
+    let burst = simulate(&app, &admin, &json!({"preset": "card_testing_burst"})).await;
+    assert_eq!(burst.status, StatusCode::OK, "{}", burst.json);
+    let signals = burst.json["result"]["signals"].as_array().unwrap();
+    assert!(
+        signals.iter().any(|s| s.as_str().unwrap().contains("velocity")),
+        "a burst shows velocity: {signals:?}"
+    );
+    let suspicious = simulate(&app, &admin, &json!({"preset": "suspicious_device"})).await;
+    assert_ne!(suspicious.json["result"]["decision"], "approve", "{}", suspicious.json);
+
+    // The live counters never saw the burst: the same card assessed for
+    // real now has no velocity at all.
+    let card = &burst.json["request"]["payment_method"];
+    let real = app
+        .assess(&json!({"amount": 100, "currency": "MXN", "payment_method": card}))
+        .await;
+    assert_eq!(real.status, StatusCode::OK, "{}", real.json);
+    let real_signals = real.json["signals"].as_array().unwrap();
+    assert!(
+        !real_signals.iter().any(|s| s.as_str().unwrap().contains("velocity")),
+        "simulations counted in live velocity: {real_signals:?}"
+    );
+    // Only that real assessment left a trace.
+    assert_eq!(app.count_transactions().await, transactions + 1);
+    assert_eq!(outbox_len(&app).await, outbox + 1, "simulations queue no webhooks");
+    assert_eq!(decisions_metric(&app).await, metric + 1.0, "simulations are not in /metrics");
+    assert_eq!(evaluations(&app, &admin, "").await, 1);
+    assert_eq!(evaluations(&app, &admin, "?include_simulated=true").await, 4);
+
+    let runs = app.get(&admin, "/api/v1/simulation/runs").await;
+    assert_eq!(runs.json["pagination"]["total"], 3);
+    assert_eq!(runs.json["data"][0]["preset"], "suspicious_device", "newest first");
+}
+
+async fn custom_requests_see_lists_and_rules(app: TestApp) {
+    let admin = app.admin_token().await;
+    let r = app
+        .post(&admin, "/api/v1/blocklists", &json!({"list_type": "email", "value": "mule@example.org", "severity": "block"}))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.json);
+    let blocked = simulate(
+        &app,
+        &admin,
+        &json!({"transaction": {"amount": 5000, "currency": "MXN", "email": "MULE@example.org"}}),
+    )
+    .await;
+    assert_eq!(blocked.status, StatusCode::OK, "{}", blocked.json);
+    assert_eq!(blocked.json["result"]["decision"], "decline");
+    assert!(blocked.json["result"]["blocked_by"].as_str().unwrap().starts_with("blocklist:email:"));
+    assert_eq!(blocked.json["preset"], Value::Null);
+
+    for (body, field) in [
+        (json!({}), "preset"),
+        (json!({"preset": "low_risk", "transaction": {"amount": 1, "currency": "MXN"}}), "preset"),
+        (json!({"transaction": {"amount": 1, "currency": "XXQ"}}), "transaction.currency"),
+    ] {
+        let r = simulate(&app, &admin, &body).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{body}: {}", r.json);
+        assert_eq!(r.json["error"]["details"]["field"], field, "{body}: {}", r.json);
+    }
+    let unknown = simulate(&app, &admin, &json!({"preset": "everything_fine"})).await;
+    assert_eq!(unknown.status, StatusCode::BAD_REQUEST);
+
+    let viewer = app.member_token("viewer").await;
+    let denied = simulate(&app, &viewer, &json!({"preset": "low_risk"})).await;
+    assert_eq!(denied.status, StatusCode::FORBIDDEN);
+    assert_eq!(denied.error_code(), "FORBIDDEN");
+    let key = app
+        .call(reqwest::Method::POST, "/api/v1/simulation", Some(app.secret()), Some(&json!({"preset": "low_risk"})))
+        .await;
+    assert_eq!(key.status, StatusCode::UNAUTHORIZED, "API keys do not simulate");
+}
