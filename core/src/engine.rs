@@ -15,16 +15,19 @@ use crate::digest::{Digest, DigestKey};
 use crate::history::{HistoryView, PayerKey};
 use crate::normalize::Country;
 use crate::policy::Policy;
-use crate::rules::{Action, RuleSet};
+use crate::rules::RuleSet;
 use crate::scoring::{self, Decision};
 use crate::signals::{self, SignalDef};
 use crate::transaction::Transaction;
 use crate::velocity::{Dimension, VelocityKey, VelocitySnapshot, Window};
 use crate::wire::{FieldWarning, Flow, SignalDetail};
 
+pub mod backtest;
+mod decide;
 mod facts;
 pub mod prescreen;
 
+pub use decide::{Decided, apply_rules};
 pub use facts::RequestFacts;
 
 /// Everything an organisation configures that the engine reads, compiled
@@ -161,46 +164,17 @@ pub fn assess(org: &OrgConfig<'_>, tx: &Transaction, ctx: &Context<'_>) -> Asses
     velocity_signals(&mut c, tx, policy, ctx);
     history_signals(&mut c, ctx);
 
-    // 3. Custom rules see the built-in score and signals.
+    // 3–4. Custom rules see the built-in score and signals; then decide.
     let builtin_score = scoring::score(c.fired.iter().map(|f| f.weight));
     let facts = RequestFacts::new(tx, ip_text.as_deref(), ctx, builtin_score, &c.fired);
-    let fired_rules = org.rules.evaluate(&facts);
-    for rule in fired_rules {
-        match rule.action {
-            Action::AddWeight { weight, code } => c.fired.push(Fired {
-                code: Cow::Owned(code.clone()),
-                weight: *weight,
-                description: format!("Custom rule `{}`", rule.name),
-            }),
-            Action::Force { decision, code } => {
-                floor = floor.max(*decision);
-                if *decision == Decision::Decline {
-                    blocked_by.get_or_insert_with(|| format!("rule:{}", rule.name));
-                }
-                c.fired.push(Fired {
-                    code: Cow::Owned(code.clone().unwrap_or_else(|| rule.name.to_owned())),
-                    weight: 0,
-                    description: format!(
-                        "Custom rule `{}` requires {}",
-                        rule.name,
-                        decision.as_str()
-                    ),
-                });
-            }
-        }
-    }
-
-    // 4. Score and decision. A hard block always declines at 100.
-    let (risk_score, decision) = if blocked_by.is_some() {
-        (100, Decision::Decline)
-    } else {
-        let score = scoring::score(c.fired.iter().map(|f| f.weight));
-        (score, policy.thresholds.decide(score).max(floor))
-    };
+    let (Decided { decision, risk_score, blocked_by }, by_rules) =
+        apply_rules(policy, org.rules, &facts, &c.fired, floor, blocked_by);
+    let mut fired = c.fired;
+    fired.extend(by_rules);
     Assessment {
         decision,
         risk_score,
-        signals: c.fired,
+        signals: fired,
         blocked_by,
         field_warnings: catalog::field_warnings(policy.segment, tx),
     }

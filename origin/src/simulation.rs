@@ -7,20 +7,28 @@
 //! scratch counter, so it shows the signals a real burst would without
 //! touching the live one.
 
+use std::sync::Arc;
+
 use clausum_core::{
-    engine::Assessment,
+    engine::{
+        Assessment,
+        backtest::{self, Recorded, Tally},
+    },
+    policy::Policy,
+    rules::RuleSet,
+    scoring::Decision,
     session,
     simulation::EarlierAttempt,
     transaction::Transaction,
     velocity::{MemoryVelocity, Observation, VelocityStore},
-    wire::{AssessResponse, Flow},
+    wire::{AssessRequest, AssessResponse, Flow, SignalDetail},
 };
 
 use crate::{
     assess::{Facts, evaluate, gather},
     error::ApiError,
     state::AppState,
-    store::SimulationRow,
+    store::{RecordedRow, SimulationRow},
     time::now_ms,
 };
 
@@ -110,4 +118,131 @@ pub async fn run(
     };
     state.store.insert_simulation(&row).await?;
     Ok(Run { response, row })
+}
+
+/// Rows read per database round trip in a backtest.
+const BACKTEST_PAGE: i64 = 5_000;
+
+/// A changed decision, as an example.
+#[derive(Debug, Clone)]
+pub struct Changed {
+    /// The recorded transaction.
+    pub row: RecordedRow,
+    /// What was decided.
+    pub recorded: Decision,
+    /// What the draft would have decided.
+    pub replayed: Decision,
+}
+
+/// What a backtest found.
+#[derive(Debug, Default)]
+pub struct BacktestOutcome {
+    /// The counts.
+    pub tally: Tally,
+    /// The first changed decisions, in time order.
+    pub examples: Vec<Changed>,
+    /// Rows whose stored request or answer no longer parses (skipped).
+    pub unreadable: u64,
+}
+
+/// Replays the recorded assessments of `[since, until)` with `draft` rules
+/// and the organisation's current policy. Reads in keyset pages; each page
+/// is replayed on the blocking pool, split across the available cores.
+pub async fn backtest(
+    state: &AppState,
+    org_id: &str,
+    draft: Arc<RuleSet>,
+    since: i64,
+    until: i64,
+    flow: Option<Flow>,
+    examples: usize,
+) -> Result<BacktestOutcome, ApiError> {
+    let org = state.org(org_id).ok_or_else(|| ApiError::internal(&"organisation not loaded"))?;
+    let policy = Arc::new(org.settings.read().expect("settings lock").policy.clone());
+    let flow = flow.map(Flow::as_str);
+    let mut out = BacktestOutcome::default();
+    let mut after = None;
+    loop {
+        let rows = state
+            .store
+            .recorded_page(org_id, since, until, flow, after.take(), BACKTEST_PAGE)
+            .await?;
+        let Some(last) = rows.last() else { break };
+        after = Some((last.created_at, last.id.clone()));
+        let full = rows.len() as i64 == BACKTEST_PAGE;
+        let (policy, draft) = (policy.clone(), draft.clone());
+        let want = examples.saturating_sub(out.examples.len());
+        let page = tokio::task::spawn_blocking(move || replay_page(&policy, &draft, rows, want))
+            .await
+            .map_err(|e| ApiError::internal(&e))?;
+        out.tally.merge(page.tally);
+        out.examples.extend(page.examples);
+        out.unreadable += page.unreadable;
+        if !full {
+            break;
+        }
+    }
+    Ok(out)
+}
+
+fn replay_page(policy: &Policy, draft: &RuleSet, rows: Vec<RecordedRow>, want: usize) -> BacktestOutcome {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+    let chunk = rows.len().div_ceil(threads).max(1);
+    let parts: Vec<BacktestOutcome> = std::thread::scope(|s| {
+        let handles: Vec<_> = rows
+            .chunks(chunk)
+            .map(|part| s.spawn(move || replay_rows(policy, draft, part, want)))
+            .collect();
+        handles.into_iter().map(|h| h.join().expect("replay thread")).collect()
+    });
+    // Chunks are in time order: the first `want` examples across them are
+    // the page's first.
+    let mut out = BacktestOutcome::default();
+    for p in parts {
+        out.tally.merge(p.tally);
+        out.unreadable += p.unreadable;
+        let room = want.saturating_sub(out.examples.len());
+        out.examples.extend(p.examples.into_iter().take(room));
+    }
+    out
+}
+
+fn replay_rows(policy: &Policy, draft: &RuleSet, rows: &[RecordedRow], want: usize) -> BacktestOutcome {
+    let mut out = BacktestOutcome::default();
+    for row in rows {
+        let Some(rec) = recorded(row) else {
+            out.unreadable += 1;
+            continue;
+        };
+        let replayed = backtest::replay(policy, draft, &rec);
+        if out.tally.add(rec.decision, replayed) && out.examples.len() < want {
+            out.examples.push(Changed { row: row.clone(), recorded: rec.decision, replayed });
+        }
+    }
+    out
+}
+
+/// The parts of a stored answer a replay needs.
+#[derive(serde::Deserialize)]
+struct StoredAnswer {
+    decision: Decision,
+    #[serde(default)]
+    signal_details: Vec<SignalDetail>,
+    blocked_by: Option<String>,
+}
+
+/// Reads a stored transaction back; `None` when it no longer parses.
+fn recorded(row: &RecordedRow) -> Option<Recorded> {
+    let answer: StoredAnswer = serde_json::from_str(&row.response).ok()?;
+    let flow = if row.flow == "payout" { Flow::Payout } else { Flow::Payin };
+    let request: AssessRequest = serde_json::from_str(&row.request).ok()?;
+    let tx = Transaction::from_wire(&request).ok()?;
+    Some(Recorded {
+        tx,
+        flow,
+        decision: answer.decision,
+        signals: answer.signal_details,
+        blocked_by: answer.blocked_by,
+        at_ms: row.created_at,
+    })
 }

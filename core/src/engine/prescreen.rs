@@ -68,6 +68,12 @@ pub fn hit_description(hit: &Hit) -> String {
     )
 }
 
+/// Whether a signal description written by [`hit_description`] is a hit
+/// of severity `review` (which holds the decision at review or above).
+pub fn is_review_hit(description: &str) -> bool {
+    description.ends_with("(severity review)")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use clausum_core::{
     roles::Action,
+    rules::{Rule, RuleSet},
     simulation::PayinPreset,
     transaction::Transaction,
     wire::{AssessRequest, AssessResponse, Flow},
@@ -19,7 +20,7 @@ use poem_openapi::{
 use crate::{
     api::{
         Tag,
-        common::{Pagination, iso, page},
+        common::{Pagination, iso, page, parse_time_or_date},
     },
     auth::DashboardToken,
     error::ApiError,
@@ -27,7 +28,11 @@ use crate::{
     simulation,
     state::AppState,
     store::SimulationRow,
+    time::now_ms,
 };
+
+/// Rules in a draft rule set at most.
+pub const MAX_DRAFT_RULES: usize = 500;
 
 /// A pay-in simulation: a preset, or a custom request (exactly one).
 #[derive(Object, Debug)]
@@ -89,6 +94,86 @@ impl SimulationResult {
     }
 }
 
+/// One rule of a draft rule set.
+#[derive(Object, Debug)]
+#[oai(deny_unknown_fields)]
+pub struct DraftRule {
+    /// Its name (reported as `rule:<name>` when it declines).
+    pub name: String,
+    /// The rule text, as `POST /api/v1/rules` takes it.
+    pub source: String,
+}
+
+/// A backtest: a draft rule set and the period of recorded transactions to run it on.
+#[derive(Object, Debug)]
+#[oai(deny_unknown_fields)]
+pub struct BacktestRequest {
+    /// The draft rules, in priority order; they replace the live rules for
+    /// the backtest (send the live ones too to test an addition). At most 500.
+    pub rules: Vec<DraftRule>,
+    /// Start of the period (RFC 3339, or a date: midnight UTC).
+    pub since: String,
+    /// End of the period, exclusive (default: now).
+    pub until: Option<String>,
+    /// Only `payin` or only `payout` transactions (default: both).
+    pub flow: Option<Flow>,
+    /// How many changed decisions to return as examples (0–100, default 10).
+    pub examples: Option<u32>,
+}
+
+/// How many decisions moved from one value to another.
+#[derive(Object, Debug)]
+pub struct Transition {
+    /// The recorded decision.
+    pub from: String,
+    /// The draft's decision.
+    pub to: String,
+    /// How many.
+    pub count: u64,
+}
+
+/// A changed decision.
+#[derive(Object, Debug)]
+pub struct BacktestExample {
+    /// The recorded transaction.
+    pub transaction_id: String,
+    /// `payin` or `payout`.
+    pub flow: String,
+    /// Amount in minor units.
+    pub amount_minor: i64,
+    /// ISO currency.
+    pub currency: String,
+    /// RFC 3339.
+    pub created_at: String,
+    /// What was decided.
+    pub recorded_decision: String,
+    /// What the draft would have decided.
+    pub backtest_decision: String,
+}
+
+/// What a backtest found.
+#[derive(Object, Debug)]
+pub struct BacktestReport {
+    /// Recorded assessments replayed.
+    pub total: u64,
+    /// Of which the draft decides differently.
+    pub changed: u64,
+    /// Of which the draft decides the same.
+    pub unchanged: u64,
+    /// Changed decisions by (recorded, draft) pair, most frequent first.
+    pub transitions: Vec<Transition>,
+    /// The first changed decisions of the period.
+    pub examples: Vec<BacktestExample>,
+    /// Stored rows that no longer parse and were skipped.
+    pub skipped: u64,
+    /// The period replayed (RFC 3339).
+    pub since: String,
+    /// The period's end, exclusive (RFC 3339).
+    pub until: String,
+    /// Wall time of the replay.
+    pub duration_ms: u64,
+}
+
 /// Simulation (dashboard token).
 pub struct SimulationApi;
 
@@ -140,6 +225,100 @@ impl SimulationApi {
         )
         .await?;
         Ok(Json(SimulationResult::from_row(&run.row, run.response)))
+    }
+
+    /// Backtest a draft rule set
+    ///
+    /// Replays the organisation's recorded assessments of a period with the
+    /// draft rules and the current thresholds, and reports how many
+    /// decisions would change (approve → decline, …) with examples. Each
+    /// replay keeps the built-in signals found at the time (lists,
+    /// velocity, history as they were) and re-runs only the rules and the
+    /// decision; rule conditions on `velocity.*` or `history.*` read as
+    /// empty. Live state is not touched. Roles: admin, analyst.
+    #[oai(path = "/backtest", method = "post")]
+    async fn backtest(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: DashboardToken,
+        body: JsonBody<BacktestRequest>,
+    ) -> Result<Json<BacktestReport>, ApiError> {
+        let p = auth.0;
+        p.require(Action::WriteRules)?;
+        let started = std::time::Instant::now();
+        let req = body.value;
+        if req.rules.len() > MAX_DRAFT_RULES {
+            return Err(ApiError::field("rules", format!("at most {MAX_DRAFT_RULES} rules")));
+        }
+        let mut compiled = Vec::with_capacity(req.rules.len());
+        for (i, r) in req.rules.iter().enumerate() {
+            let name = r.name.trim();
+            if name.is_empty() || name.chars().count() > 100 {
+                return Err(ApiError::field(&format!("rules[{i}].name"), "a rule name has 1 to 100 characters"));
+            }
+            let rule = Rule::compile(&r.source)
+                .map_err(|e| ApiError::field(&format!("rules[{i}].source"), e.to_string()))?;
+            compiled.push((name.to_owned(), rule));
+        }
+        let since = parse_time_or_date("since", &req.since)?;
+        let until = match req.until.as_deref() {
+            Some(u) => parse_time_or_date("until", u)?,
+            None => now_ms(),
+        };
+        if until <= since {
+            return Err(ApiError::field("until", "`until` must be after `since`"));
+        }
+        let examples = req.examples.unwrap_or(10);
+        if examples > 100 {
+            return Err(ApiError::field("examples", "`examples` is at most 100"));
+        }
+        if state.org(p.org()).is_none() {
+            state.reload_org(p.org()).await?;
+        }
+        let outcome = simulation::backtest(
+            &state,
+            p.org(),
+            Arc::new(RuleSet::new(compiled)),
+            since,
+            until,
+            req.flow,
+            examples as usize,
+        )
+        .await?;
+        let mut transitions: Vec<Transition> = outcome
+            .tally
+            .transitions
+            .iter()
+            .map(|((from, to), count)| Transition {
+                from: from.as_str().to_owned(),
+                to: to.as_str().to_owned(),
+                count: *count,
+            })
+            .collect();
+        transitions.sort_by(|a, b| b.count.cmp(&a.count));
+        Ok(Json(BacktestReport {
+            total: outcome.tally.total,
+            changed: outcome.tally.changed,
+            unchanged: outcome.tally.total - outcome.tally.changed,
+            transitions,
+            examples: outcome
+                .examples
+                .iter()
+                .map(|c| BacktestExample {
+                    transaction_id: c.row.id.clone(),
+                    flow: c.row.flow.clone(),
+                    amount_minor: c.row.amount_minor,
+                    currency: c.row.currency.clone(),
+                    created_at: iso(c.row.created_at),
+                    recorded_decision: c.recorded.as_str().to_owned(),
+                    backtest_decision: c.replayed.as_str().to_owned(),
+                })
+                .collect(),
+            skipped: outcome.unreadable,
+            since: iso(since),
+            until: iso(until),
+            duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        }))
     }
 
     /// List simulation presets

@@ -43,7 +43,7 @@ pub use providers::{
 };
 pub use rules::RuleStore;
 pub use sessions::{SdkSessionRow, SessionStore};
-pub use simulations::{SimulationRow, SimulationStore};
+pub use simulations::{RecordedRow, SimulationRow, SimulationStore};
 pub use sql::{CHANGES_CHANNEL, PgStore, SqliteStore};
 pub use submerchants::{SubmerchantFilter, SubmerchantRow, SubmerchantStore};
 pub use users::{InviteRow, UserStore};

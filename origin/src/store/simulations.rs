@@ -36,6 +36,25 @@ pub struct SimulationRow {
     pub created_at: i64,
 }
 
+/// A recorded assessment as a backtest reads it.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct RecordedRow {
+    /// `txn_…`.
+    pub id: String,
+    /// `payin` or `payout`.
+    pub flow: String,
+    /// The normalised request (JSON).
+    pub request: String,
+    /// The answer (JSON).
+    pub response: String,
+    /// Amount in minor units.
+    pub amount_minor: i64,
+    /// ISO currency.
+    pub currency: String,
+    /// Unix ms.
+    pub created_at: i64,
+}
+
 /// Simulation storage.
 #[async_trait]
 pub trait SimulationStore {
@@ -48,6 +67,18 @@ pub trait SimulationStore {
         limit: i64,
         offset: i64,
     ) -> StoreResult<(Vec<SimulationRow>, i64)>;
+    /// Up to `limit` assessed transactions created in `[since, until)`, in
+    /// `(created_at, id)` order after `after` (keyset paging); `flow`
+    /// narrows to one flow.
+    async fn recorded_page(
+        &self,
+        org_id: &str,
+        since: i64,
+        until: i64,
+        flow: Option<&str>,
+        after: Option<(i64, String)>,
+        limit: i64,
+    ) -> StoreResult<Vec<RecordedRow>>;
 }
 
 const COLUMNS: &str = "id, organization_id, actor, flow, preset, amount_minor, currency, \
@@ -100,6 +131,35 @@ macro_rules! impl_simulation_store {
                         .fetch_one(&self.pool)
                         .await?;
                 Ok((rows, total))
+            }
+
+            async fn recorded_page(
+                &self,
+                org_id: &str,
+                since: i64,
+                until: i64,
+                flow: Option<&str>,
+                after: Option<(i64, String)>,
+                limit: i64,
+            ) -> StoreResult<Vec<RecordedRow>> {
+                let (after_at, after_id) = after.unwrap_or((i64::MIN, String::new()));
+                Ok(sqlx::query_as(
+                    "SELECT id, flow, request, response, amount_minor, currency, created_at \
+                     FROM transactions WHERE organization_id = $1 AND created_at >= $2 \
+                     AND created_at < $3 AND source = 'assess' AND response IS NOT NULL \
+                     AND ($4 IS NULL OR flow = $4) \
+                     AND (created_at > $5 OR (created_at = $5 AND id > $6)) \
+                     ORDER BY created_at, id LIMIT $7",
+                )
+                .bind(org_id)
+                .bind(since)
+                .bind(until)
+                .bind(flow)
+                .bind(after_at)
+                .bind(after_id)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?)
             }
         }
     };

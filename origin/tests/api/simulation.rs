@@ -30,7 +30,11 @@ macro_rules! both {
     };
 }
 
-both!(presets_run_the_live_pipeline_and_leave_no_trace, custom_requests_see_lists_and_rules);
+both!(
+    presets_run_the_live_pipeline_and_leave_no_trace,
+    custom_requests_see_lists_and_rules,
+    a_backtest_counts_the_decisions_a_draft_changes,
+);
 
 async fn outbox_len(app: &TestApp) -> usize {
     app.store.outbox_events(&app.creds.organization_id).await.unwrap().len()
@@ -144,4 +148,65 @@ async fn custom_requests_see_lists_and_rules(app: TestApp) {
         .call(reqwest::Method::POST, "/api/v1/simulation", Some(app.secret()), Some(&json!({"preset": "low_risk"})))
         .await;
     assert_eq!(key.status, StatusCode::UNAUTHORIZED, "API keys do not simulate");
+}
+
+async fn a_backtest_counts_the_decisions_a_draft_changes(app: TestApp) {
+    let admin = app.admin_token().await;
+    let since = "2020-01-01";
+    // A seeded history: small and large amounts.
+    let mut recorded = Vec::new();
+    for (i, amount) in [100, 70_000, 2_500, 80_000, 90_000, 300].into_iter().enumerate() {
+        let r = app
+            .assess(&json!({"amount": amount, "currency": "MXN", "email": format!("payer{i}@example.com")}))
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.json);
+        recorded.push((amount, r.json["decision"].as_str().unwrap().to_owned()));
+    }
+    let expected_changed =
+        recorded.iter().filter(|(a, d)| *a > 60_000 && d != "decline").count() as u64;
+    assert!(expected_changed > 0, "the seed has approvals to move: {recorded:?}");
+    let transactions = app.count_transactions().await;
+
+    let r = app
+        .post(
+            &admin,
+            "/api/v1/simulation/backtest",
+            &json!({"rules": [{"name": "big", "source": "when amount > 60000 then decline"}],
+                    "since": since, "examples": 2}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.json);
+    assert_eq!(r.json["total"], 6, "{}", r.json);
+    assert_eq!(r.json["changed"], expected_changed, "{}", r.json);
+    assert_eq!(r.json["unchanged"], 6 - expected_changed);
+    assert_eq!(r.json["transitions"][0]["to"], "decline");
+    let examples = r.json["examples"].as_array().unwrap();
+    assert_eq!(examples.len(), 2.min(expected_changed as usize));
+    assert_eq!(examples[0]["amount_minor"], 70_000, "first in time order");
+    assert_eq!(examples[0]["backtest_decision"], "decline");
+
+    // An empty draft against the same history changes nothing (the live
+    // rule set is empty too).
+    let same = app
+        .post(&admin, "/api/v1/simulation/backtest", &json!({"rules": [], "since": since}))
+        .await;
+    assert_eq!(same.json["changed"], 0, "{}", same.json);
+    // Only payouts: none recorded.
+    let payouts = app
+        .post(&admin, "/api/v1/simulation/backtest", &json!({"rules": [], "since": since, "flow": "payout"}))
+        .await;
+    assert_eq!(payouts.json["total"], 0, "{}", payouts.json);
+    assert_eq!(app.count_transactions().await, transactions, "a backtest writes nothing");
+
+    for (body, field) in [
+        (json!({"rules": [{"name": "x", "source": "when amount >"}], "since": since}), "rules[0].source"),
+        (json!({"rules": [{"name": " ", "source": "when amount > 1 then review"}], "since": since}), "rules[0].name"),
+        (json!({"rules": [], "since": "yesterday"}), "since"),
+        (json!({"rules": [], "since": "2030-01-02", "until": "2030-01-01"}), "until"),
+        (json!({"rules": [], "since": since, "examples": 1000}), "examples"),
+    ] {
+        let r = app.post(&admin, "/api/v1/simulation/backtest", &body).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{body}: {}", r.json);
+        assert_eq!(r.json["error"]["details"]["field"], field, "{body}: {}", r.json);
+    }
 }
