@@ -131,6 +131,7 @@ pub fn screen(
         payment_id: tx.payment_id.clone(),
         idempotency_key,
         submerchant_id: tx.submerchant_id.clone(),
+        submerchant_name: None,
     };
     let mut body = serde_json::to_value(&response).expect("response serialises");
     body[DECIDED_BY_FIELD] = serde_json::Value::from("edge");

@@ -272,6 +272,7 @@ async fn decide_and_record(
             .map(|c| c.key.to_owned())
             .or_else(|| tx.idempotency_key.clone()),
         submerchant_id: tx.submerchant_id.clone(),
+        submerchant_name: None,
     };
     let body: Bytes = serde_json::to_vec(&response).expect("response serialises").into();
     if precheck {
