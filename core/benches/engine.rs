@@ -92,6 +92,7 @@ fn bench(c: &mut Criterion) {
                 velocity: &snapshot,
                 history: &view,
                 now_ms: NOW,
+                payout: None,
             };
             black_box(engine::assess(&org, black_box(tx), &ctx))
         })
@@ -122,6 +123,7 @@ fn bench(c: &mut Criterion) {
                 velocity: &snapshot,
                 history: &view,
                 now_ms: NOW + j as i64,
+                payout: None,
             };
             black_box(engine::assess(&org, &tx, &ctx))
         })

@@ -246,8 +246,14 @@ mod workload {
         let p = Policy::default();
         let org = OrgConfig { policy: &p, blocklist: &bl, rules: &rules };
         let (v, h) = (VelocitySnapshot::default(), HistoryView::default());
-        let ctx =
-            Context { flow: Flow::Payin, ip_country: None, velocity: &v, history: &h, now_ms: 0 };
+        let ctx = Context {
+            flow: Flow::Payin,
+            ip_country: None,
+            velocity: &v,
+            history: &h,
+            now_ms: 0,
+            payout: None,
+        };
         let mut total = 0;
         for i in 0..200 {
             let tx = Transaction::from_wire(&request(i)).unwrap();

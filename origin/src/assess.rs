@@ -242,6 +242,7 @@ async fn decide_and_record(
             velocity: &velocity,
             history: &history,
             now_ms: now,
+            payout: None,
         };
         engine::assess(&config, tx, &ctx)
     };

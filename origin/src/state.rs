@@ -582,5 +582,6 @@ fn payer_of(row: &TransactionRow) -> PayerIdentity<'_> {
         ip: row.ip.as_deref(),
         device: row.device_fingerprint.as_deref(),
         customer: row.customer_id.as_deref(),
+        account: None,
     }
 }
