@@ -1,11 +1,20 @@
 //! The public assess catalogue: segments and the fields each one should
-//! send. `GET /api/v1/assess` publishes it; assess turns missing
-//! recommended fields into `field_warnings`.
+//! send, one table per flow and segment. `GET /api/v1/assess` publishes the
+//! pay-in tables, `GET /api/v1/assess/payout` the [`payout::PayoutCatalog`];
+//! assess turns missing recommended (or required but not enforced) fields
+//! into `field_warnings`.
+
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::normalize::{Currency, MAX_AMOUNT_MINOR};
 use crate::transaction::Transaction;
-use crate::wire::FieldWarning;
+use crate::wire::{AmountUnit, FieldWarning, Flow};
+
+pub mod payout;
+
+pub use payout::{PayoutCatalog, payout_catalog, payout_requirements};
 
 /// The kind of organisation.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -45,6 +54,12 @@ impl Segment {
 }
 
 /// How strongly a field is asked for.
+///
+/// `Required` fields the wire types or validation enforce (`amount`,
+/// `currency`, a payout's `beneficiary`) are always present. A `Required`
+/// field enforced by the server only in some cases (a PSP's
+/// `submerchant_id`, once it has active submerchants) produces a field
+/// warning when it was let through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 #[cfg_attr(feature = "openapi", derive(poem_openapi::Enum))]
@@ -69,12 +84,13 @@ pub struct FieldRequirement {
     pub note: &'static str,
 }
 
-const fn req(field: &'static str, level: Level, note: &'static str) -> FieldRequirement {
+pub(crate) const fn req(field: &'static str, level: Level, note: &'static str) -> FieldRequirement {
     FieldRequirement { field, level, note }
 }
 
-const AMOUNT: FieldRequirement = req("amount", Level::Required, "Amount in the chosen unit.");
-const CURRENCY: FieldRequirement = req("currency", Level::Required, "ISO 4217 code.");
+pub(crate) const AMOUNT: FieldRequirement =
+    req("amount", Level::Required, "Amount in the chosen unit.");
+pub(crate) const CURRENCY: FieldRequirement = req("currency", Level::Required, "ISO 4217 code.");
 
 const COMERCIO: &[FieldRequirement] = &[
     AMOUNT,
@@ -115,7 +131,7 @@ const BANCO: &[FieldRequirement] = &[
     req("order_id", Level::Optional, "Usually not applicable outside e-commerce."),
 ];
 
-/// The catalogue of one segment.
+/// The pay-in catalogue of one segment.
 pub fn requirements(segment: Segment) -> &'static [FieldRequirement] {
     match segment {
         Segment::Comercio => COMERCIO,
@@ -124,8 +140,19 @@ pub fn requirements(segment: Segment) -> &'static [FieldRequirement] {
     }
 }
 
+/// The catalogue of one flow and segment.
+pub fn requirements_for(flow: Flow, segment: Segment) -> &'static [FieldRequirement] {
+    match flow {
+        Flow::Payin => requirements(segment),
+        Flow::Payout => payout_requirements(segment),
+    }
+}
+
 /// Whether the transaction carries the field at `path`.
 fn has(tx: &Transaction, path: &str) -> bool {
+    if let Some(present) = payout::has(tx, path) {
+        return present;
+    }
     match path {
         "amount" | "currency" => true,
         "order_id" => tx.order_id.is_some(),
@@ -140,16 +167,43 @@ fn has(tx: &Transaction, path: &str) -> bool {
     }
 }
 
-/// Warnings for the recommended fields of `segment` that `tx` lacks.
+/// Warnings for the recommended and required fields of `segment`, in the
+/// table of the transaction's flow, that `tx` lacks.
 pub fn field_warnings(segment: Segment, tx: &Transaction) -> Vec<FieldWarning> {
-    requirements(segment)
+    requirements_for(tx.flow(), segment)
         .iter()
-        .filter(|r| r.level == Level::Recommended && !has(tx, r.field))
-        .map(|r| FieldWarning {
-            field: r.field.to_owned(),
-            message: format!("Recommended for {} organisations: {}", segment.as_str(), r.note),
+        .filter(|r| r.level != Level::Optional && !has(tx, r.field))
+        .map(|r| {
+            let level = if r.level == Level::Required { "Required" } else { "Recommended" };
+            FieldWarning {
+                field: r.field.to_owned(),
+                message: format!("{level} for {} organisations: {}", segment.as_str(), r.note),
+            }
         })
         .collect()
+}
+
+/// How amounts are encoded, for the catalogues.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AmountRules {
+    /// The unit when `amount_unit` is absent.
+    pub default_unit: AmountUnit,
+    /// Every accepted unit.
+    pub units: [AmountUnit; 2],
+    /// Largest amount, in minor units.
+    pub max_minor: i64,
+    /// Decimals of each supported currency's minor unit (`MXN`: 2, `JPY`: 0).
+    pub currency_exponents: BTreeMap<&'static str, u8>,
+}
+
+/// The amount rules both assess endpoints apply.
+pub fn amount_rules() -> AmountRules {
+    AmountRules {
+        default_unit: AmountUnit::Minor,
+        units: [AmountUnit::Minor, AmountUnit::Major],
+        max_minor: MAX_AMOUNT_MINOR,
+        currency_exponents: Currency::all().map(|c| (c.code(), c.exponent())).collect(),
+    }
 }
 
 /// Statuses and codes a client must handle, published so integrators can

@@ -1,12 +1,18 @@
 //! The engine: one validated transaction in, one assessment out.
 //!
 //! The caller (origin, edge, simulation) gathers what needs state — the
-//! velocity snapshot, the payer's history, the IP's country — and the engine
-//! does the rest without I/O: blocklists, built-in signals, custom rules,
-//! score and decision.
+//! velocity snapshot, the payer's history, the IP's country, a payout's
+//! known-beneficiary facts — and the engine does the rest without I/O:
+//! blocklists, built-in signals, custom rules, score and decision.
+//!
+//! Pay-ins and payouts go through the same pipeline. A payout's payer is
+//! its origin account ([`Dimension::Account`]), so velocity and amount
+//! history key on it; it carries no email, device or behaviour, and the
+//! payout signals (`payout_*` in [`crate::signals`]) take their place.
 
 use std::borrow::Cow;
 
+use crate::beneficiaries::PayoutFacts;
 use crate::blocklist::{
     BlocklistIndex, BlocklistLookup, Hit, ListType, Severity, index::more_severe,
 };
@@ -25,9 +31,11 @@ use crate::wire::{FieldWarning, Flow, SignalDetail};
 pub mod backtest;
 mod decide;
 mod facts;
+mod payout;
 pub mod prescreen;
 
 pub use decide::{Decided, apply_rules};
+pub use crate::beneficiaries::{PayoutKeys, payout_keys};
 pub use facts::RequestFacts;
 
 /// Everything an organisation configures that the engine reads, compiled
@@ -46,7 +54,8 @@ pub struct OrgConfig<'a> {
 /// The stateful context of one request, gathered by the caller.
 #[derive(Debug, Clone, Copy)]
 pub struct Context<'a> {
-    /// Pay-in or payout.
+    /// Pay-in or payout: decides which blocklist entries apply (their
+    /// `flow_scope`). Must be the transaction's [`Transaction::flow`].
     pub flow: Flow,
     /// Country of `device.ip`, when a geolocation database knows it.
     pub ip_country: Option<Country>,
@@ -56,6 +65,11 @@ pub struct Context<'a> {
     pub history: &'a HistoryView,
     /// Now, in unix milliseconds.
     pub now_ms: i64,
+    /// What the caller knows of a payout's beneficiary (see
+    /// [`crate::beneficiaries`]). `None` for pay-ins, or when not gathered:
+    /// then only the request's own `first_to_beneficiary` can fire
+    /// `payout_first_beneficiary`, and `payout_new_beneficiary_velocity` never fires.
+    pub payout: Option<PayoutFacts>,
 }
 
 /// One fired signal.
@@ -126,6 +140,7 @@ impl Collector<'_> {
 
 /// Assesses one transaction.
 pub fn assess(org: &OrgConfig<'_>, tx: &Transaction, ctx: &Context<'_>) -> Assessment {
+    debug_assert_eq!(ctx.flow, tx.flow(), "the context's flow must be the transaction's");
     let policy = org.policy;
     let mut c = Collector { policy, fired: Vec::with_capacity(8) };
     let mut blocked_by: Option<String> = None;
@@ -154,15 +169,23 @@ pub fn assess(org: &OrgConfig<'_>, tx: &Transaction, ctx: &Context<'_>) -> Asses
         });
     }
 
-    // 2. Built-in signals.
-    email_signals(&mut c, tx);
-    behavior_signals(&mut c, tx, policy);
+    // 2. Built-in signals. A payout has no payer email, browser or
+    // addresses: the pay-in families are skipped rather than left to find
+    // nothing, so no future pay-in signal fires on a payout by accident.
+    let is_payout = tx.payout.is_some();
+    if !is_payout {
+        email_signals(&mut c, tx);
+        behavior_signals(&mut c, tx, policy);
+    }
     if amount_signals(&mut c, tx, policy, ctx) {
         blocked_by.get_or_insert_with(|| "amount_max".to_owned());
     }
-    geography_signals(&mut c, tx, ctx);
+    match &tx.payout {
+        Some(p) => payout::signals(&mut c, tx, p, ctx.payout),
+        None => geography_signals(&mut c, tx, ctx),
+    }
     velocity_signals(&mut c, tx, policy, ctx);
-    history_signals(&mut c, ctx);
+    history_signals(&mut c, ctx, is_payout);
 
     // 3–4. Custom rules see the built-in score and signals; then decide.
     let builtin_score = scoring::score(c.fired.iter().map(|f| f.weight));
@@ -256,10 +279,41 @@ pub fn blocklist_hits<L: BlocklistLookup + ?Sized>(
     if let Some(hash) = tx.metadata.get("card_hash").and_then(|v| v.as_str()) {
         push(ix.lookup(ListType::CardHash, &hash.trim().to_ascii_lowercase(), flow, now));
     }
-    for country in
-        [tx.payment_method.card_country, tx.billing.country, tx.shipping.country, ctx.ip_country]
-            .into_iter()
-            .flatten()
+    // A payout's beneficiary, before countries: the account is the more
+    // specific `blocked_by`. Values are already in `ListType::normalize` form.
+    let beneficiary = tx.payout.as_ref().map(|p| &p.beneficiary);
+    if let Some(b) = beneficiary {
+        if let Some(clabe) = &b.clabe {
+            push(ix.lookup(ListType::Clabe, clabe.as_str(), flow, now));
+        }
+        if let Some(iban) = &b.iban {
+            push(ix.lookup(ListType::Iban, iban.as_str(), flow, now));
+        }
+        if let Some(hash) = &b.account_hash {
+            push(ix.lookup(ListType::AccountHash, hash, flow, now));
+        }
+        if let Some(bic) = &b.swift_bic {
+            // A branch also hits its bank's primary-office entry, as an
+            // 8-digit BIN hits its 6-digit prefix.
+            push(ix.lookup(ListType::SwiftBic, bic.as_str(), flow, now));
+            if bic.branch().is_some() {
+                push(ix.lookup(ListType::SwiftBic, bic.primary_office(), flow, now));
+            }
+        }
+        if let Some(id) = &b.id {
+            push(ix.lookup(ListType::BeneficiaryId, id, flow, now));
+        }
+    }
+    let beneficiary_country = beneficiary.and_then(|b| b.effective_country());
+    for country in [
+        tx.payment_method.card_country,
+        tx.billing.country,
+        tx.shipping.country,
+        ctx.ip_country,
+        beneficiary_country,
+    ]
+    .into_iter()
+    .flatten()
     {
         push(ix.lookup(ListType::Country, country.as_str(), flow, now));
     }
@@ -347,9 +401,10 @@ fn amount_signals(
     }
     if ctx.history.is_amount_outlier(amount) {
         let mean = ctx.history.primary.map_or(0.0, |p| p.amount_mean);
+        let whose = if tx.payout.is_some() { "origin account's" } else { "payer's" };
         c.fire(
             &signals::AMOUNT_OUTLIER,
-            format!("Amount is {:.0}× this payer's average", amount as f64 / mean.max(1.0)),
+            format!("Amount is {:.0}× this {whose} average", amount as f64 / mean.max(1.0)),
         );
     }
     over
@@ -389,7 +444,10 @@ fn pair(a: &str, x: Option<Country>, b: &str, y: Option<Country>) -> String {
 }
 
 fn velocity_signals(c: &mut Collector<'_>, tx: &Transaction, policy: &Policy, ctx: &Context<'_>) {
-    let limits = &policy.velocity;
+    let limits = match (&tx.payout, &policy.payout.velocity) {
+        (Some(_), Some(payout_limits)) => payout_limits,
+        _ => &policy.velocity,
+    };
     // The tightest breach wins the description: shortest window first.
     let mut breach: Option<(Dimension, Window, u32)> = None;
     let mut max_sum: i64 = 0;
@@ -430,7 +488,7 @@ fn velocity_signals(c: &mut Collector<'_>, tx: &Transaction, policy: &Policy, ct
     }
 }
 
-fn history_signals(c: &mut Collector<'_>, ctx: &Context<'_>) {
+fn history_signals(c: &mut Collector<'_>, ctx: &Context<'_>, is_payout: bool) {
     let h = ctx.history;
     if let Some(dim) = h.fraud_on {
         c.fire(
@@ -441,7 +499,9 @@ fn history_signals(c: &mut Collector<'_>, ctx: &Context<'_>) {
                 h.fraud_reports
             ),
         );
-    } else if h.is_trusted(ctx.now_ms) && !c.fired("high_velocity") {
+    } else if !is_payout && h.is_trusted(ctx.now_ms) && !c.fired("high_velocity") {
+        // Not for payouts: their typical fraud is the takeover of a
+        // long-standing account, whose history must earn no discount.
         let n = h.primary.map_or(0, |p| p.approved);
         c.fire(&signals::TRUSTED_PAYER, format!("Returning payer with {n} approved transactions"));
     }
@@ -461,6 +521,8 @@ pub struct PayerIdentity<'a> {
     pub device: Option<&'a str>,
     /// Merchant customer id.
     pub customer: Option<&'a str>,
+    /// A payout's origin account id.
+    pub account: Option<&'a str>,
 }
 
 impl<'a> PayerIdentity<'a> {
@@ -478,6 +540,7 @@ impl<'a> PayerIdentity<'a> {
             ip,
             device: tx.device.fingerprint.as_deref(),
             customer: tx.customer_id.as_deref(),
+            account: tx.payout.as_ref().and_then(|p| p.origin.account_id.as_deref()),
         }
     }
 }
@@ -486,7 +549,7 @@ impl<'a> PayerIdentity<'a> {
 /// [`Dimension::ALL`] order — scoped to the organisation and digested.
 /// Velocity and history are both kept under these.
 pub fn payer_keys(key: &DigestKey, org_id: &str, who: &PayerIdentity<'_>) -> Vec<PayerKey> {
-    let mut out = Vec::with_capacity(5);
+    let mut out = Vec::with_capacity(Dimension::ALL.len());
     let mut add = |dim: Dimension, parts: &[&[u8]]| {
         let mut all: Vec<&[u8]> = Vec::with_capacity(parts.len() + 1);
         all.push(org_id.as_bytes());
@@ -508,12 +571,17 @@ pub fn payer_keys(key: &DigestKey, org_id: &str, who: &PayerIdentity<'_>) -> Vec
     if let Some(id) = who.customer {
         add(Dimension::Customer, &[id.as_bytes()]);
     }
+    if let Some(account) = who.account {
+        add(Dimension::Account, &[account.as_bytes()]);
+    }
     out
 }
 
-/// The key whose history describes the payer: customer id, else email, else card.
+/// The key whose history describes the payer: a payout's origin account,
+/// else customer id, else email, else card. (A pay-in has no account key,
+/// so its choice is unchanged.)
 pub fn primary_key(keys: &[PayerKey]) -> Option<PayerKey> {
-    [Dimension::Customer, Dimension::Email, Dimension::Card]
+    [Dimension::Account, Dimension::Customer, Dimension::Email, Dimension::Card]
         .into_iter()
         .find_map(|d| keys.iter().find(|k| k.0 == d).copied())
 }
@@ -525,5 +593,7 @@ pub fn velocity_keys(keys: &[PayerKey]) -> Vec<VelocityKey> {
         .collect()
 }
 
+#[cfg(test)]
+mod payout_tests;
 #[cfg(test)]
 mod tests;

@@ -12,18 +12,21 @@
 //! - [`normalize`]: parse-don't-validate newtypes (email, card BIN, IP, CIDR,
 //!   country, currency, amount, phone, CLABE, IBAN, SWIFT/BIC) and PAN
 //!   redaction.
-//! - [`transaction`]: a validated, normalised pay-in request built from the
-//!   wire type; everything downstream works on it.
+//! - [`transaction`]: a validated, normalised pay-in or payout request built
+//!   from the wire type; everything downstream works on it.
 //! - [`signals`]: the signal catalogue with default weights and descriptions.
 //! - [`scoring`]: thresholds, per-organisation weights, and the score → decision map.
 //! - [`blocklist`]: list types, severities, flow scopes and the in-memory index.
 //! - [`velocity`]: exact sliding-window counters behind a store trait.
 //! - [`history`]: payer history (earlier fraud, trusted returning payers, amount outliers).
+//! - [`beneficiaries`]: which beneficiaries a payout's origin account paid
+//!   before, and how many new ones lately (digests only).
 //! - [`rules`]: the custom-rules language: lexer, parser, compiler, evaluator.
 //! - [`policy`]: an organisation's thresholds, weights and limits.
 //! - [`engine`]: puts it all together — one call, one assessment.
 //! - [`keys`], [`session`]: API key and session id formats.
-//! - [`catalog`]: the public assess catalogue (amount rules, field requirements by segment).
+//! - [`catalog`]: the public assess catalogues, pay-in and payout (amount
+//!   rules, field requirements by flow and segment, payout channels).
 //! - [`ratelimit`]: exact sliding-window rate limiting arithmetic.
 //! - [`synthetic`]: deterministic organisations and traffic for benchmarks.
 //! - [`cases`]: case (expediente) lifecycle, priorities, incident types and
@@ -34,6 +37,7 @@
 //! - [`webhook`]: outbound webhook events, signatures (and Stripe's), SSRF
 //!   destination rules and the delivery retry schedule.
 
+pub mod beneficiaries;
 pub mod blocklist;
 pub mod cases;
 pub mod catalog;

@@ -1,6 +1,7 @@
 //! An organisation's risk policy: thresholds, weight overrides, amount
-//! limits, velocity limits and behaviour cut-offs. Stored as JSON with the
-//! organisation; every field has a default so `{}` is a valid policy.
+//! limits, velocity limits, behaviour cut-offs and payout settings. Stored
+//! as JSON with the organisation; every field has a default so `{}` is a
+//! valid policy (and a policy stored before a field existed still reads).
 
 use std::collections::BTreeMap;
 
@@ -8,6 +9,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::catalog::Segment;
 use crate::scoring::{Thresholds, WeightOverrides};
+
+pub mod payout;
+
+pub use payout::PayoutPolicy;
 
 /// Minimum and maximum amount for one currency, in minor units.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -73,6 +78,8 @@ pub struct Policy {
     pub velocity: VelocityLimits,
     /// Behaviour cut-offs.
     pub behavior: BehaviorLimits,
+    /// Payout settings (high-risk countries, cross-border thresholds, …).
+    pub payout: PayoutPolicy,
 }
 
 impl Policy {
@@ -94,7 +101,7 @@ impl Policy {
                 return Err(format!("weights.{code}: must be between -100 and 100"));
             }
         }
-        Ok(())
+        self.payout.validate()
     }
 }
 
@@ -107,6 +114,27 @@ mod tests {
         let p: Policy = serde_json::from_str("{}").unwrap();
         assert_eq!(p, Policy::default());
         assert!(p.validate().is_ok());
+    }
+
+    #[test]
+    fn a_policy_stored_before_payouts_still_reads() {
+        let stored = r#"{"segment":"banco","thresholds":{"review":30,"challenge":60,"decline":80},
+            "weights":{"high_velocity":40},"amount_limits":{},"velocity":{"count_10m":3,
+            "count_1h":5,"count_24h":20,"sum_24h_minor":null},"behavior":{"short_session_ms":3000}}"#;
+        let p: Policy = serde_json::from_str(stored).unwrap();
+        assert_eq!(p.payout, PayoutPolicy::default());
+        assert_eq!(p.segment, Segment::Banco);
+        assert!(p.validate().is_ok());
+        // And what it serialises to now reads back the same.
+        let again: Policy = serde_json::from_str(&serde_json::to_string(&p).unwrap()).unwrap();
+        assert_eq!(again, p);
+    }
+
+    #[test]
+    fn payout_settings_are_validated_with_the_policy() {
+        let mut p = Policy::default();
+        p.payout.high_risk_countries.push("Narnia".into());
+        assert!(p.validate().unwrap_err().starts_with("payout.high_risk_countries"));
     }
 
     #[test]

@@ -30,6 +30,8 @@ pub enum Category {
     History,
     /// Fired by an operator's custom rule.
     Rule,
+    /// Payouts only: the beneficiary, the destination, who ordered it.
+    Payout,
 }
 
 /// A catalogue entry.
@@ -80,7 +82,7 @@ catalogue! {
     AMOUNT_ABOVE_MAX = ("amount_above_max", 0, Amount,
         "The amount is above the organisation's configured maximum: hard block.");
     AMOUNT_OUTLIER = ("amount_outlier", 20, Amount,
-        "The amount is far above this payer's usual amounts.");
+        "The amount is far above this payer's (for a payout: this origin account's) usual amounts.");
     CARD_BILLING_COUNTRY_MISMATCH = ("card_billing_country_mismatch", 15, Geography,
         "The card's issuing country differs from the billing country.");
     IP_BILLING_COUNTRY_MISMATCH = ("ip_billing_country_mismatch", 12, Geography,
@@ -96,7 +98,17 @@ catalogue! {
     FRAUD_HISTORY = ("fraud_history", 60, History,
         "This email, card or device was involved in earlier confirmed fraud.");
     TRUSTED_PAYER = ("trusted_payer", -15, History,
-        "A returning payer with several earlier approved transactions and no fraud.");
+        "A returning payer with several earlier approved transactions and no fraud (pay-ins only).");
+    PAYOUT_FIRST_BENEFICIARY = ("payout_first_beneficiary", 15, Payout,
+        "First payout from this origin account to this beneficiary.");
+    PAYOUT_HIGH_RISK_COUNTRY = ("payout_high_risk_country", 30, Payout,
+        "The beneficiary's country is on the high-risk jurisdiction list (FATF call for action and increased monitoring by default).");
+    PAYOUT_CROSS_BORDER_HIGH_AMOUNT = ("payout_cross_border_high_amount", 20, Payout,
+        "A cross-border payout (beneficiary country differs from the origin's) at or above the currency's threshold.");
+    PAYOUT_UNATTRIBUTED_INITIATOR = ("payout_unattributed_initiator", 15, Payout,
+        "Missing or generic initiator (system, api, admin, …): no person is accountable for the payout.");
+    PAYOUT_NEW_BENEFICIARY_VELOCITY = ("payout_new_beneficiary_velocity", 30, Payout,
+        "The origin account is paying yet another new beneficiary after several new ones in a short window.");
 }
 
 /// Looks a built-in signal up by code.
@@ -128,5 +140,22 @@ mod tests {
         assert_eq!(find("high_velocity").map(|s| s.weight), Some(35));
         assert_eq!(find("disposable_email").map(|s| s.weight), Some(20));
         assert!(find("nope").is_none());
+    }
+
+    #[test]
+    fn payout_signals_are_catalogued() {
+        let payout: Vec<_> =
+            ALL.iter().filter(|s| s.category == Category::Payout).map(|s| s.code).collect();
+        assert_eq!(
+            payout,
+            [
+                "payout_first_beneficiary",
+                "payout_high_risk_country",
+                "payout_cross_border_high_amount",
+                "payout_unattributed_initiator",
+                "payout_new_beneficiary_velocity",
+            ]
+        );
+        assert!(payout.iter().all(|c| c.starts_with("payout_")));
     }
 }

@@ -1,9 +1,13 @@
 //! Synthetic, deterministic organisations for benchmarks and load tests:
-//! realistic rule sets, large blocklists and request streams, generated from
-//! a seed so every run measures the same work.
+//! realistic rule sets, large blocklists and request streams (pay-ins and
+//! payouts), generated from a seed so every run measures the same work.
 
 use crate::blocklist::{FlowScope, ListType, Severity};
-use crate::wire::{Address, AssessRequest, Behavior, Device, PaymentMethod};
+use crate::normalize::{Clabe, Iban};
+use crate::wire::{
+    Address, AmountUnit, AssessRequest, Behavior, Beneficiary, Device, PaymentMethod,
+    PayoutChannel, PayoutDetails, PayoutOrigin, PayoutRequest,
+};
 
 /// A small deterministic generator (xorshift64*): no dependency, same
 /// sequence on every platform.
@@ -87,6 +91,70 @@ pub fn blocklist(n: usize, seed: u64) -> Vec<SyntheticEntry> {
         out.push((t, v, sev, scope));
     }
     out
+}
+
+/// ABM codes of SPEI participants the CLABE generator draws banks from.
+const SPEI_BANKS: &[&str] =
+    &["002", "012", "014", "021", "030", "036", "044", "058", "072", "127", "137", "646"];
+
+/// The `n`-th synthetic CLABE: a real bank code, plaza 180, account number
+/// `n` (mod 10^11) and the correct check digit. Distinct for distinct
+/// `n` below 10^11.
+pub fn clabe(n: u64) -> String {
+    let bank = SPEI_BANKS[(n % SPEI_BANKS.len() as u64) as usize];
+    let body = format!("{bank}180{:011}", n % 100_000_000_000);
+    Clabe::from_body(&body).expect("17 digits").as_str().to_owned()
+}
+
+/// The `n`-th synthetic IBAN, cycling through Germany, Spain, the
+/// Netherlands and the United Kingdom, with correct check digits. Distinct
+/// for distinct `n` below 10^10.
+pub fn iban(n: u64) -> String {
+    let account = n / 4 % 10_000_000_000;
+    let (country, bban) = match n % 4 {
+        0 => ("DE", format!("37040044{account:010}")),
+        1 => ("ES", format!("21000418{account:012}")),
+        2 => ("NL", format!("ABNA{account:010}")),
+        _ => ("GB", format!("NWBK6016{account:010}")),
+    };
+    Iban::from_bban(country, &bban).expect("a conforming BBAN").as_str().to_owned()
+}
+
+/// `n` distinct payout blocklist entries: mostly CLABEs and IBANs, some
+/// account hashes, beneficiary ids and SWIFT/BIC codes; mostly scoped to
+/// payouts, some to every flow and a few (wrongly, as happens) to pay-ins.
+/// The accounts never collide with those of [`payout_request`].
+pub fn payout_blocklist(n: usize, seed: u64) -> Vec<SyntheticEntry> {
+    let mut s = Seq::new(seed);
+    let severities = [Severity::Block, Severity::Block, Severity::Flag, Severity::Review];
+    let scopes = [FlowScope::Payout, FlowScope::Payout, FlowScope::All, FlowScope::Payin];
+    (0..n)
+        .map(|i| {
+            let sev = *s.pick(&severities);
+            let scope = *s.pick(&scopes);
+            // Offsets keep blocked accounts apart from the requests' ones.
+            let k = 50_000_000_000 + i as u64;
+            let (t, v) = match i % 20 {
+                0..=7 => (ListType::Clabe, clabe(k)),
+                8..=13 => (ListType::Iban, iban(k)),
+                14 | 15 => (
+                    ListType::AccountHash,
+                    format!("{:064x}", (i as u128).wrapping_mul(0xD1B5_4A32_D192_ED03)),
+                ),
+                16 => (ListType::SwiftBic, bic(i as u64)),
+                _ => (ListType::BeneficiaryId, format!("ben_bad_{i}")),
+            };
+            (t, v, sev, scope)
+        })
+        .collect()
+}
+
+/// A distinct, well-formed 8-character SWIFT/BIC per `n` below 26^4.
+fn bic(n: u64) -> String {
+    let letters: String =
+        (0..4).map(|k| char::from(b'A' + (n / 26u64.pow(k) % 26) as u8)).collect();
+    let country = ["MX", "US", "DE", "ES", "GB"][(n % 5) as usize];
+    format!("{letters}{country}2X")
 }
 
 fn ipv4(n: u32) -> String {
@@ -193,11 +261,117 @@ pub fn request(i: u64) -> AssessRequest {
     }
 }
 
+/// A realistic payout; `i` varies the origin account and the beneficiary
+/// so velocity and known-beneficiary keys spread. Mostly domestic SPEI
+/// payouts to a CLABE in MXN (the payout guide's spelling one time in two,
+/// the bank guide's the other), one in ten a cross-border USD wire to an IBAN.
+pub fn payout_request(i: u64) -> PayoutRequest {
+    let mut s = Seq::new(i.wrapping_add(7));
+    let minor = 10_000 + s.below(10_000_000);
+    let cross_border = i % 10 == 9;
+    let beneficiary = if cross_border {
+        Beneficiary {
+            id: Some(format!("ben_{}", i % 100_000)),
+            name: Some(format!("Supplier {} GmbH", i % 100_000)),
+            iban: Some(iban(i % 100_000)),
+            ..Default::default()
+        }
+    } else {
+        Beneficiary {
+            id: Some(format!("ben_{}", i % 100_000)),
+            name: Some(format!("Beneficiario {} SA de CV", i % 100_000)),
+            country: Some("MX".into()),
+            clabe: Some(clabe(i % 100_000)),
+            ..Default::default()
+        }
+    };
+    let payout = match (cross_border, i % 2) {
+        (true, _) => PayoutDetails { channel: Some(PayoutChannel::Wire), ..Default::default() },
+        (false, 0) => PayoutDetails {
+            channel: Some(PayoutChannel::Api),
+            rail: Some("spei".into()),
+            ..Default::default()
+        },
+        (false, _) => PayoutDetails { channel: Some(PayoutChannel::Spei), ..Default::default() },
+    };
+    PayoutRequest {
+        amount: minor as f64 / 100.0,
+        currency: if cross_border { "USD" } else { "MXN" }.into(),
+        amount_unit: Some(AmountUnit::Major),
+        beneficiary,
+        origin: Some(PayoutOrigin {
+            account_id: Some(format!("acct_{}", i % 20_000)),
+            country: Some("MX".into()),
+        }),
+        payout: Some(PayoutDetails {
+            initiated_by: Some(format!("ops{}@bank.mx", i % 50)),
+            first_to_beneficiary: Some(s.below(10) == 0),
+            ..payout
+        }),
+        idempotency_key: Some(format!("payout-{i}")),
+        payment_id: Some(format!("spei_{i}")),
+        ..Default::default()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::rules::Rule;
     use crate::transaction::Transaction;
+
+    #[test]
+    fn generated_accounts_are_valid_and_distinct() {
+        let clabes: std::collections::HashSet<String> = (0..5_000).map(clabe).collect();
+        let ibans: std::collections::HashSet<String> = (0..5_000).map(iban).collect();
+        assert_eq!((clabes.len(), ibans.len()), (5_000, 5_000));
+        for c in &clabes {
+            assert_eq!(Clabe::parse(c).unwrap().as_str(), c);
+        }
+        for i in &ibans {
+            assert_eq!(Iban::parse(i).unwrap().as_str(), i);
+        }
+        assert_eq!(clabe(50_000_000_000).len(), 18);
+        assert!(Iban::parse(&iban(50_000_000_003)).is_ok());
+    }
+
+    #[test]
+    fn payout_entries_normalise_and_miss_the_requests() {
+        let entries = payout_blocklist(2_000, 3);
+        let mut seen = std::collections::HashSet::new();
+        for (t, v, _, _) in &entries {
+            let n = t.normalize(v).unwrap_or_else(|e| panic!("{t:?} {v}: {e}"));
+            assert!(seen.insert((*t, n)), "duplicate {t:?} {v}");
+        }
+        for t in [
+            ListType::Clabe,
+            ListType::Iban,
+            ListType::AccountHash,
+            ListType::SwiftBic,
+            ListType::BeneficiaryId,
+        ] {
+            assert!(entries.iter().any(|e| e.0 == t), "{t:?}");
+        }
+        for i in 0..200 {
+            let tx = Transaction::from_payout_wire(&payout_request(i)).unwrap();
+            let b = &tx.payout.as_ref().unwrap().beneficiary;
+            let clabe = b.clabe.as_ref().map(|c| c.as_str().to_owned());
+            assert!(!entries.iter().any(|e| Some(&e.1) == clabe.as_ref()));
+        }
+        assert_eq!(payout_blocklist(50, 1), payout_blocklist(50, 1));
+    }
+
+    #[test]
+    fn payout_requests_use_both_spellings_and_cross_borders() {
+        let txs: Vec<Transaction> =
+            (0..20).map(|i| Transaction::from_payout_wire(&payout_request(i)).unwrap()).collect();
+        let rails = |c: PayoutChannel| {
+            txs.iter().filter(|t| t.payout.as_ref().unwrap().channel == Some(c)).count()
+        };
+        assert!(rails(PayoutChannel::Api) > 0 && rails(PayoutChannel::Spei) > 0);
+        assert!(txs.iter().all(|t| t.payout.as_ref().unwrap().rail.is_some()));
+        assert_eq!(txs.iter().filter(|t| t.amount.currency().code() == "USD").count(), 2);
+    }
 
     #[test]
     fn generated_rules_compile_and_entries_normalise() {
@@ -246,8 +420,14 @@ mod workload {
         let p = Policy::default();
         let org = OrgConfig { policy: &p, blocklist: &bl, rules: &rules };
         let (v, h) = (VelocitySnapshot::default(), HistoryView::default());
-        let ctx =
-            Context { flow: Flow::Payin, ip_country: None, velocity: &v, history: &h, now_ms: 0 };
+        let ctx = Context {
+            flow: Flow::Payin,
+            ip_country: None,
+            velocity: &v,
+            history: &h,
+            now_ms: 0,
+            payout: None,
+        };
         let mut total = 0;
         for i in 0..200 {
             let tx = Transaction::from_wire(&request(i)).unwrap();

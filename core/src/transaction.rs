@@ -1,7 +1,9 @@
-//! The validated pay-in request.
+//! The validated request, pay-in or payout.
 //!
 //! [`Transaction::from_wire`] is the single place where an
-//! [`AssessRequest`] is checked and normalised. Everything downstream —
+//! [`AssessRequest`] is checked and normalised, and
+//! [`Transaction::from_payout_wire`] (in [`payout`]) the single place for a
+//! [`crate::wire::PayoutRequest`]. Everything downstream —
 //! scoring, blocklists, velocity, custom rules, storage — works on the
 //! resulting [`Transaction`], so it never sees an unparsed email, a raw IP
 //! string or a card number.
@@ -16,7 +18,13 @@ use crate::normalize::{
     Amount, CardBin, CardLast4, Country, Currency, Email, Invalid, IpAddress, Phone, clean_text,
     clean_token, redact_json, redact_pans,
 };
-use crate::wire::{Address, AmountUnit, AssessRequest, Behavior, Device, Metadata, PaymentMethod};
+use crate::wire::{
+    Address, AmountUnit, AssessRequest, Behavior, Device, Flow, Metadata, PaymentMethod,
+};
+
+pub mod payout;
+
+pub use payout::{BeneficiaryInfo, OriginInfo, PayoutInfo};
 
 /// Most keys `metadata` may have.
 pub const MAX_METADATA_KEYS: usize = 50;
@@ -45,7 +53,8 @@ impl FieldError {
     }
 }
 
-/// A validated, normalised pay-in request.
+/// A validated, normalised request: a pay-in, or a payout when `payout` is
+/// set (a payout carries none of the pay-in's payer fields).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Transaction {
     /// The amount, exact, in minor units of its currency.
@@ -85,6 +94,8 @@ pub struct Transaction {
     /// [`MAX_METADATA_KEYS`] keys of ≤ [`MAX_METADATA_KEY_CHARS`] characters
     /// and ≤ [`MAX_METADATA_BYTES`] serialised.
     pub metadata: Metadata,
+    /// The payout fields; `None` for a pay-in.
+    pub payout: Option<PayoutInfo>,
 }
 
 /// The normalised payment method.
@@ -135,15 +146,9 @@ pub struct AddressInfo {
 impl Transaction {
     /// Validates and normalises every field; the first invalid field is reported with its dotted path.
     pub fn from_wire(req: &AssessRequest) -> Result<Transaction, FieldError> {
-        // Currency first: the amount's allowed decimals depend on it.
-        let currency =
-            Currency::parse(&req.currency).map_err(|e| FieldError::new("currency", e))?;
-        let amount_unit = req.amount_unit.unwrap_or_default();
-        let amount = Amount::from_wire(req.amount, amount_unit, currency)
-            .map_err(|e| FieldError::new("amount", e))?;
-        let transaction_type =
-            optional("transaction_type", &req.transaction_type, |s| snake_token(s, 32))?
-                .unwrap_or_else(|| DEFAULT_TRANSACTION_TYPE.to_owned());
+        let (amount, amount_unit) = wire_amount(req.amount, &req.currency, req.amount_unit)?;
+        let transaction_type = transaction_type(&req.transaction_type)?
+            .unwrap_or_else(|| DEFAULT_TRANSACTION_TYPE.to_owned());
 
         let token = |max: usize| move |s: &str| clean_token(s, max);
         Ok(Transaction {
@@ -165,18 +170,21 @@ impl Transaction {
             shipping: AddressInfo::from_wire("shipping", req.shipping.as_ref())?,
             metadata: clean_metadata(req.metadata.as_ref())
                 .map_err(|e| FieldError::new("metadata", e))?,
+            payout: None,
         })
     }
 
-    /// The serialisable, PAN-free view of the request as received after normalisation — used for storage.
+    /// Which way the money moves: `payout` exactly when [`Transaction::payout`] is set.
+    pub fn flow(&self) -> Flow {
+        if self.payout.is_some() { Flow::Payout } else { Flow::Payin }
+    }
+
+    /// The serialisable, PAN-free view of a pay-in as received after
+    /// normalisation — used for storage. A payout's view is
+    /// [`Transaction::to_payout_wire`]: this one would drop its payout fields.
     pub fn to_wire(&self) -> AssessRequest {
-        let amount = match self.amount_unit {
-            // ≤ 10^15 < 2^53: exact.
-            AmountUnit::Minor => self.amount.minor() as f64,
-            AmountUnit::Major => self.amount.major_f64(),
-        };
         AssessRequest {
-            amount,
+            amount: self.wire_amount_value(),
             currency: self.amount.currency().code().to_owned(),
             amount_unit: Some(self.amount_unit),
             transaction_type: Some(self.transaction_type.clone()),
@@ -196,6 +204,34 @@ impl Transaction {
             metadata: (!self.metadata.is_empty()).then(|| self.metadata.clone()),
         }
     }
+
+    /// The amount in the unit it was sent in.
+    fn wire_amount_value(&self) -> f64 {
+        match self.amount_unit {
+            // ≤ 10^15 < 2^53: exact.
+            AmountUnit::Minor => self.amount.minor() as f64,
+            AmountUnit::Major => self.amount.major_f64(),
+        }
+    }
+}
+
+/// Parses `currency` then `amount` in `unit` (minor by default). Currency
+/// first: the amount's allowed decimals depend on it.
+fn wire_amount(
+    amount: f64,
+    currency: &str,
+    unit: Option<AmountUnit>,
+) -> Result<(Amount, AmountUnit), FieldError> {
+    let currency = Currency::parse(currency).map_err(|e| FieldError::new("currency", e))?;
+    let unit = unit.unwrap_or_default();
+    let amount =
+        Amount::from_wire(amount, unit, currency).map_err(|e| FieldError::new("amount", e))?;
+    Ok((amount, unit))
+}
+
+/// `transaction_type`, when sent: a lower-case `[a-z0-9_]` token of ≤ 32 characters.
+fn transaction_type(raw: &Option<String>) -> Result<Option<String>, FieldError> {
+    optional("transaction_type", raw, |s| snake_token(s, 32))
 }
 
 impl PaymentMethodInfo {

@@ -27,12 +27,20 @@ pub enum Dimension {
     Device,
     /// Merchant's customer id.
     Customer,
+    /// A payout's origin (debited) account.
+    Account,
 }
 
 impl Dimension {
     /// Every dimension, in a fixed order.
-    pub const ALL: [Dimension; 5] =
-        [Dimension::Email, Dimension::Card, Dimension::Ip, Dimension::Device, Dimension::Customer];
+    pub const ALL: [Dimension; 6] = [
+        Dimension::Email,
+        Dimension::Card,
+        Dimension::Ip,
+        Dimension::Device,
+        Dimension::Customer,
+        Dimension::Account,
+    ];
 
     /// The name used in rules (`velocity.<name>.count_1h`) and descriptions.
     pub fn as_str(self) -> &'static str {
@@ -42,6 +50,7 @@ impl Dimension {
             Dimension::Ip => "ip",
             Dimension::Device => "device",
             Dimension::Customer => "customer",
+            Dimension::Account => "account",
         }
     }
 
@@ -128,7 +137,7 @@ impl DimensionStats {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VelocitySnapshot {
     /// `None` for dimensions the request did not carry.
-    pub by_dimension: [Option<DimensionStats>; 5],
+    pub by_dimension: [Option<DimensionStats>; Dimension::ALL.len()],
 }
 
 impl VelocitySnapshot {

@@ -101,6 +101,7 @@ pub fn screen(
         velocity: &velocity,
         history: &history,
         now_ms,
+        payout: None,
     };
     let Some(decline) = prescreen(snapshot, &tx, &ctx) else { return Screen::Forward };
 

@@ -10,6 +10,7 @@ use std::{
 
 use bytes::Bytes;
 use clausum_core::{
+    beneficiaries::PayoutFacts,
     engine::{self, Assessment, Context, OrgConfig, PayerIdentity},
     history::{HistoryView, PayerKey},
     keys::{self, KeyKind},
@@ -19,7 +20,7 @@ use clausum_core::{
     transaction::Transaction,
     velocity::{Observation, VelocitySnapshot, VelocityStore},
     webhook::EventType,
-    wire::{AssessRequest, AssessResponse, ErrorCode, Flow},
+    wire::{AssessRequest, AssessResponse, ErrorCode, Flow, PayoutRequest},
 };
 use sha2::{Digest, Sha256};
 
@@ -51,21 +52,11 @@ pub async fn payin(
     started: Instant,
 ) -> Result<Answer, ApiError> {
     let precheck = match key.kind {
-        KeyKind::Ingest => {
-            return Err(ApiError::new(
-                ErrorCode::Unauthorized,
-                "Event-ingest keys (clm_wh_) can only call the event ingest endpoint; use a secret key (clm_sk_) for assess.",
-            ));
-        }
+        KeyKind::Ingest => return Err(ingest_key_refused()),
         KeyKind::Publishable => true,
         KeyKind::Secret => false,
     };
-    if !keys::grants(&key.permissions, keys::PERM_ASSESS) {
-        return Err(ApiError::new(
-            ErrorCode::Forbidden,
-            "This API key lacks the `assess` permission.",
-        ));
-    }
+    require_assess(key)?;
     let tx = Transaction::from_wire(&req).map_err(|e| ApiError::field(&e.field, e.to_string()))?;
     if let Some(id) = &tx.session_id
         && !session::is_valid(id)
@@ -89,11 +80,64 @@ pub async fn payin(
         None => tx,
     };
     let prepared = Prepared { tx, stored_request, request_hash, precheck };
+    run(state, key, prepared, idem_key, started).await
+}
 
-    if precheck || idem_key.is_none() {
-        return decide_and_record(state, key, &prepared, None, started).await;
+/// Assesses a payout for `key` (secret keys only: payouts are decided by
+/// the bank's or PSP's backend, never in a browser).
+pub async fn payout(
+    state: &Arc<AppState>,
+    key: &KeyInfo,
+    req: PayoutRequest,
+    header_key: Option<String>,
+    started: Instant,
+) -> Result<Answer, ApiError> {
+    match key.kind {
+        KeyKind::Ingest => return Err(ingest_key_refused()),
+        KeyKind::Publishable => {
+            return Err(ApiError::new(
+                ErrorCode::SecretKeyRequired,
+                "Payouts are assessed from your backend with a secret key (clm_sk_); publishable keys cannot assess payouts.",
+            ));
+        }
+        KeyKind::Secret => {}
     }
-    let idem = idem_key.expect("checked");
+    require_assess(key)?;
+    let tx = Transaction::from_payout_wire(&req)
+        .map_err(|e| ApiError::field(&e.field, e.to_string()))?;
+    let idem_key = idempotency_key(header_key, &tx)?;
+    let (stored_request, request_hash) = canonical_request(&tx);
+    let prepared = Prepared { tx, stored_request, request_hash, precheck: false };
+    run(state, key, prepared, idem_key, started).await
+}
+
+fn ingest_key_refused() -> ApiError {
+    ApiError::new(
+        ErrorCode::Unauthorized,
+        "Event-ingest keys (clm_wh_) can only call the event ingest endpoint; use a secret key (clm_sk_) for assess.",
+    )
+}
+
+fn require_assess(key: &KeyInfo) -> Result<(), ApiError> {
+    if keys::grants(&key.permissions, keys::PERM_ASSESS) {
+        Ok(())
+    } else {
+        Err(ApiError::new(ErrorCode::Forbidden, "This API key lacks the `assess` permission."))
+    }
+}
+
+/// Decides a prepared request once per idempotency key: a replay returns
+/// the stored answer, a concurrent duplicate waits for the first.
+async fn run(
+    state: &Arc<AppState>,
+    key: &KeyInfo,
+    prepared: Prepared,
+    idem_key: Option<String>,
+    started: Instant,
+) -> Result<Answer, ApiError> {
+    let Some(idem) = idem_key.filter(|_| !prepared.precheck) else {
+        return decide_and_record(state, key, &prepared, None, started).await;
+    };
     loop {
         match state.idempotency.begin(&key.organization_id, &idem) {
             Begin::Replay(stored) => return replay(stored, &prepared.request_hash),
@@ -160,15 +204,25 @@ fn idempotency_key(header: Option<String>, tx: &Transaction) -> Result<Option<St
 /// The normalised request as stored, and the SHA-256 of it without its
 /// idempotency key: two bodies that mean the same thing hash the same.
 fn canonical_request(tx: &Transaction) -> (String, String) {
-    let mut wire = tx.to_wire();
-    let stored = serde_json::to_string(&wire).expect("wire types serialise");
-    let hash = if wire.idempotency_key.is_some() {
-        wire.idempotency_key = None;
-        hex::encode(Sha256::digest(serde_json::to_vec(&wire).expect("wire types serialise")))
-    } else {
-        hex::encode(Sha256::digest(stored.as_bytes()))
-    };
-    (stored, hash)
+    fn stored_and_hash<T: serde::Serialize>(wire: &T, without_key: Option<&T>) -> (String, String) {
+        let stored = serde_json::to_string(wire).expect("wire types serialise");
+        let hash = match without_key {
+            Some(w) => hex::encode(Sha256::digest(serde_json::to_vec(w).expect("wire types serialise"))),
+            None => hex::encode(Sha256::digest(stored.as_bytes())),
+        };
+        (stored, hash)
+    }
+    match tx.to_payout_wire() {
+        Some(wire) => {
+            let bare = wire.idempotency_key.is_some().then(|| PayoutRequest { idempotency_key: None, ..wire.clone() });
+            stored_and_hash(&wire, bare.as_ref())
+        }
+        None => {
+            let wire = tx.to_wire();
+            let bare = wire.idempotency_key.is_some().then(|| AssessRequest { idempotency_key: None, ..wire.clone() });
+            stored_and_hash(&wire, bare.as_ref())
+        }
+    }
 }
 
 /// A validated request, ready to decide.
@@ -208,8 +262,15 @@ async fn decide_and_record(
     // Velocity: a pre-check peeks, an authoritative assess counts itself.
     let Gathered { payer, observation, velocity, history, ip_text, ip_country } =
         gather(state, &org.id, tx, now, !precheck).await?;
-    let facts = Facts { velocity: &velocity, history: &history, ip_country };
-    let assessment = evaluate(&org, &settings, tx, Flow::Payin, &facts, now);
+    let flow = tx.flow();
+    let payout_keys =
+        tx.payout.as_ref().and_then(|p| engine::payout_keys(&state.digest_key, &org.id, p));
+    let payout = payout_keys.as_ref().map(|k| {
+        let window = settings.policy.payout.new_beneficiary_window_ms();
+        state.beneficiaries.lock().expect("beneficiaries lock").facts(k, now, window)
+    });
+    let facts = Facts { velocity: &velocity, history: &history, ip_country, payout };
+    let assessment = evaluate(&org, &settings, tx, flow, &facts, now);
 
     let session_id =
         tx.session_id.clone().unwrap_or_else(|| session::generate(now, rand::random()));
@@ -227,7 +288,7 @@ async fn decide_and_record(
         // Time to decide; the durable write that follows is not included,
         // so that a replay can return these exact bytes.
         latency_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
-        flow: Flow::Payin,
+        flow,
         field_warnings: assessment.field_warnings.clone(),
         transaction_id: transaction_id.clone(),
         order_id: tx.order_id.clone(),
@@ -249,7 +310,7 @@ async fn decide_and_record(
         organization_id: org.id.clone(),
         api_key_id: key.id.clone(),
         source: "assess".to_owned(),
-        flow: Flow::Payin.as_str().to_owned(),
+        flow: flow.as_str().to_owned(),
         session_id: Some(session_id),
         amount_minor: tx.amount.minor(),
         currency: tx.amount.currency().code().to_owned(),
@@ -259,6 +320,7 @@ async fn decide_and_record(
         ip: ip_text,
         device_fingerprint: tx.device.fingerprint.clone(),
         customer_id: tx.customer_id.clone(),
+        account_id: tx.payout.as_ref().and_then(|p| p.origin.account_id.clone()),
         order_id: tx.order_id.clone(),
         payment_id: tx.payment_id.clone(),
         submerchant_id: tx.submerchant_id.clone(),
@@ -276,6 +338,7 @@ async fn decide_and_record(
         external_id: None,
         fraud_reason: None,
         fraud_reported_at: None,
+        released_at: None,
     };
     let withdraw = |state: &AppState| {
         if payer.is_empty() {
@@ -318,6 +381,12 @@ async fn decide_and_record(
                 assessment.decision,
                 now,
             );
+            // A declined payout moved no money: its beneficiary stays new.
+            if let Some(k) = &payout_keys
+                && assessment.decision != Decision::Decline
+            {
+                state.beneficiaries.lock().expect("beneficiaries lock").record(k, now);
+            }
             if let Some(c) = claim.as_mut() {
                 c.stored =
                     Some(Stored { request_hash: request_hash.clone(), response: body.clone() });
@@ -410,6 +479,8 @@ pub(crate) struct Facts<'a> {
     pub history: &'a HistoryView,
     /// Country of `device.ip`.
     pub ip_country: Option<Country>,
+    /// Known-beneficiary facts of a payout.
+    pub payout: Option<PayoutFacts>,
 }
 
 /// Runs the engine on `tx` with the organisation's live lists, rules and policy.
@@ -429,6 +500,7 @@ pub(crate) fn evaluate(
         velocity: facts.velocity,
         history: facts.history,
         now_ms: now,
+        payout: facts.payout,
     };
     engine::assess(&config, tx, &ctx)
 }

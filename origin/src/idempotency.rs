@@ -93,6 +93,15 @@ impl Idempotency {
     }
 }
 
+impl Idempotency {
+    /// Forgets the stored answer of `(org, key)` (its transaction was
+    /// released): the next request with the key is decided afresh.
+    pub fn forget(&self, org: &str, key: &str) {
+        let mut inner = self.inner.lock().expect("idempotency lock");
+        inner.done.remove(&(org.to_owned(), key.to_owned()));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

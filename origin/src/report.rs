@@ -201,6 +201,7 @@ fn new_row(org: &str, i: &Inline, payment_id: Option<&String>) -> TransactionRow
         ip: i.ip.as_ref().map(|ip| ip.to_string()),
         device_fingerprint: None,
         customer_id: i.customer_id.clone(),
+        account_id: None,
         order_id: None,
         payment_id: payment_id.cloned(),
         submerchant_id: None,
@@ -218,6 +219,7 @@ fn new_row(org: &str, i: &Inline, payment_id: Option<&String>) -> TransactionRow
         external_id: None,
         fraud_reason: None,
         fraud_reported_at: None,
+        released_at: None,
     }
 }
 

@@ -238,6 +238,7 @@ fn spawn_maintenance(state: Arc<AppState>) {
             let now = now_ms();
             state.limiter.sweep(now);
             state.velocity.lock().expect("velocity lock").sweep(now);
+            state.beneficiaries.lock().expect("beneficiaries lock").sweep(now);
         }
     });
 }

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use clausum_core::{
     engine::{
-        Assessment,
+        self, Assessment,
         backtest::{self, Recorded, Tally},
     },
     policy::Policy,
@@ -21,7 +21,7 @@ use clausum_core::{
     simulation::EarlierAttempt,
     transaction::Transaction,
     velocity::{MemoryVelocity, Observation, VelocityStore},
-    wire::{AssessRequest, AssessResponse, Flow, SignalDetail},
+    wire::{AssessRequest, AssessResponse, Flow, PayoutRequest, SignalDetail},
 };
 
 use crate::{
@@ -81,7 +81,16 @@ pub async fn run(
         }
         scratch.peek(&Observation { id: earlier.len() as u64, ..g.observation.clone() })
     };
-    let facts = Facts { velocity: &velocity, history: &g.history, ip_country: g.ip_country };
+    let payout = tx
+        .payout
+        .as_ref()
+        .and_then(|p| engine::payout_keys(&state.digest_key, org_id, p))
+        .map(|k| {
+            let window = settings.policy.payout.new_beneficiary_window_ms();
+            state.beneficiaries.lock().expect("beneficiaries lock").facts(&k, now, window)
+        });
+    let facts =
+        Facts { velocity: &velocity, history: &g.history, ip_country: g.ip_country, payout };
     let assessment: Assessment = evaluate(&org, &settings, tx, flow, &facts, now);
 
     let id = crate::api::common::new_id("sim");
@@ -112,7 +121,11 @@ pub async fn run(
         currency: tx.amount.currency().code().to_owned(),
         decision: assessment.decision.as_str().to_owned(),
         risk_score: i64::from(assessment.risk_score),
-        request: serde_json::to_string(&tx.to_wire()).expect("wire types serialise"),
+        request: match tx.to_payout_wire() {
+            Some(w) => serde_json::to_string(&w),
+            None => serde_json::to_string(&tx.to_wire()),
+        }
+        .expect("wire types serialise"),
         response: serde_json::to_string(&response).expect("response serialises"),
         created_at: now,
     };
@@ -234,9 +247,13 @@ struct StoredAnswer {
 /// Reads a stored transaction back; `None` when it no longer parses.
 fn recorded(row: &RecordedRow) -> Option<Recorded> {
     let answer: StoredAnswer = serde_json::from_str(&row.response).ok()?;
-    let flow = if row.flow == "payout" { Flow::Payout } else { Flow::Payin };
-    let request: AssessRequest = serde_json::from_str(&row.request).ok()?;
-    let tx = Transaction::from_wire(&request).ok()?;
+    let (flow, tx) = if row.flow == "payout" {
+        let request: PayoutRequest = serde_json::from_str(&row.request).ok()?;
+        (Flow::Payout, Transaction::from_payout_wire(&request).ok()?)
+    } else {
+        let request: AssessRequest = serde_json::from_str(&row.request).ok()?;
+        (Flow::Payin, Transaction::from_wire(&request).ok()?)
+    };
     Some(Recorded {
         tx,
         flow,

@@ -11,7 +11,10 @@ use std::{
 };
 
 use clausum_core::{
+    beneficiaries::KnownBeneficiaries,
     catalog::Segment,
+    transaction::Transaction,
+    wire::PayoutRequest,
     blocklist::{BlocklistIndex, EntryMeta, FlowScope, ListType, Severity},
     digest::DigestKey,
     engine::{self, PayerIdentity},
@@ -159,6 +162,8 @@ pub struct AppState {
     pub velocity: Mutex<MemoryVelocity>,
     /// Payer history of every organisation.
     pub history: Mutex<MemoryHistory>,
+    /// Which beneficiaries each payout origin account has paid (digests only).
+    pub beneficiaries: Mutex<KnownBeneficiaries>,
     /// Per-key rate limits.
     pub limiter: RateLimiter,
     /// Idempotency: recent responses and requests in flight.
@@ -231,6 +236,7 @@ impl AppState {
             orgs: RwLock::default(),
             velocity: Mutex::new(MemoryVelocity::new()),
             history: Mutex::new(MemoryHistory::new()),
+            beneficiaries: Mutex::new(KnownBeneficiaries::new()),
             limiter: RateLimiter::default(),
             idempotency: Idempotency::default(),
             observation_seq: AtomicU64::new(1),
@@ -577,9 +583,33 @@ impl AppState {
             if row.is_fraudulent {
                 history.record_fraud(&keys);
             }
+            if row.flow == "payout" && row.decision.as_deref().is_some_and(|d| d != "decline") {
+                self.remember_beneficiary(row);
+            }
         }
         tracing::info!(transactions = rows.len(), "rebuilt velocity and payer history");
         Ok(())
+    }
+}
+
+impl AppState {
+    /// Records the beneficiary a recorded payout paid (read back from its
+    /// stored request), so a restart keeps knowing who was paid before.
+    fn remember_beneficiary(&self, row: &TransactionRow) {
+        let Some(tx) = serde_json::from_str::<PayoutRequest>(&row.request)
+            .ok()
+            .and_then(|r| Transaction::from_payout_wire(&r).ok())
+        else {
+            tracing::warn!(transaction = %row.id, "stored payout request does not parse; skipped");
+            return;
+        };
+        let keys = tx
+            .payout
+            .as_ref()
+            .and_then(|p| engine::payout_keys(&self.digest_key, &row.organization_id, p));
+        if let Some(k) = keys {
+            self.beneficiaries.lock().expect("beneficiaries lock").record(&k, row.created_at);
+        }
     }
 }
 
@@ -622,5 +652,6 @@ fn payer_of(row: &TransactionRow) -> PayerIdentity<'_> {
         ip: row.ip.as_deref(),
         device: row.device_fingerprint.as_deref(),
         customer: row.customer_id.as_deref(),
+        account: row.account_id.as_deref(),
     }
 }

@@ -42,7 +42,8 @@ pub enum ListType {
     CardBin,
     /// A merchant-computed hash of a full card number.
     CardHash,
-    /// An ISO country: matches card, billing, shipping and IP countries.
+    /// An ISO country: matches card, billing, shipping and IP countries, and
+    /// a payout's beneficiary country.
     Country,
     /// A phone number (E.164).
     Phone,

@@ -46,7 +46,14 @@ fn hits(ix: &dyn BlocklistLookup, json: &str, flow: Flow, now_ms: i64) -> Vec<su
     let tx = Transaction::from_wire(&req).unwrap();
     let ip = tx.device.ip.as_ref().map(|i| i.to_string());
     let (velocity, history) = (VelocitySnapshot::default(), HistoryView::default());
-    let ctx = Context { flow, ip_country: None, velocity: &velocity, history: &history, now_ms };
+    let ctx = Context {
+        flow,
+        ip_country: None,
+        velocity: &velocity,
+        history: &history,
+        now_ms,
+        payout: None,
+    };
     let mut h = engine::blocklist_hits(ix, &tx, ip.as_deref(), &ctx);
     h.sort_by_key(|h| (h.list_type, h.entry));
     h

@@ -76,6 +76,8 @@ pub fn replay(policy: &Policy, rules: &RuleSet, rec: &Recorded) -> Decision {
         velocity: &velocity,
         history: &history,
         now_ms: rec.at_ms,
+        // Payout facts fed the built-in signals, which are replayed as recorded.
+        payout: None,
     };
     let ip = rec.tx.device.ip.as_ref().map(|ip| ip.to_string());
     let builtin_score = scoring::score(builtin.iter().map(|f| f.weight));
@@ -148,6 +150,7 @@ mod tests {
             velocity: &velocity,
             history: &history,
             now_ms: 1_000,
+            payout: None,
         };
         let a = assess(&OrgConfig { policy, blocklist: index, rules: live }, &t, &ctx);
         Recorded {

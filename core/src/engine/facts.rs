@@ -39,6 +39,9 @@ impl Facts for RequestFacts<'_> {
     fn get(&self, field: &Field) -> Value<'_> {
         let tx = self.tx;
         let pm = &tx.payment_method;
+        let payout = tx.payout.as_ref();
+        let beneficiary = payout.map(|p| &p.beneficiary);
+        let facts = self.ctx.payout;
         match field {
             Field::Amount => Value::Num(tx.amount.minor() as f64),
             Field::AmountMajor => Value::Num(tx.amount.major_f64()),
@@ -75,6 +78,36 @@ impl Facts for RequestFacts<'_> {
             Field::ShippingCountry => s(tx.shipping.country.as_ref().map(|c| c.as_str())),
             Field::ShippingCity => s(tx.shipping.city.as_deref()),
             Field::ShippingPostalCode => s(tx.shipping.postal_code.as_deref()),
+            Field::Flow => Value::Str(self.ctx.flow.as_str()),
+            Field::BeneficiaryId => s(beneficiary.and_then(|b| b.id.as_deref())),
+            Field::BeneficiaryName => s(beneficiary.and_then(|b| b.name.as_deref())),
+            Field::BeneficiaryCountry => {
+                s(beneficiary.and_then(|b| b.effective_country()).map(|c| c.as_str()))
+            }
+            Field::BeneficiaryClabe => {
+                s(beneficiary.and_then(|b| b.clabe.as_ref()).map(|c| c.as_str()))
+            }
+            Field::BeneficiaryIban => {
+                s(beneficiary.and_then(|b| b.iban.as_ref()).map(|i| i.as_str()))
+            }
+            Field::BeneficiaryAccountHash => s(beneficiary.and_then(|b| b.account_hash.as_deref())),
+            Field::BeneficiarySwiftBic => {
+                s(beneficiary.and_then(|b| b.swift_bic.as_ref()).map(|b| b.as_str()))
+            }
+            Field::OriginAccountId => s(payout.and_then(|p| p.origin.account_id.as_deref())),
+            Field::OriginCountry => s(payout.and_then(|p| p.origin.country).map(|c| c.as_str())),
+            Field::PayoutChannel => s(payout.and_then(|p| p.channel).map(|c| c.as_str())),
+            Field::PayoutRail => s(payout.and_then(|p| p.rail.as_deref())),
+            Field::PayoutInitiatedBy => s(payout.and_then(|p| p.initiated_by.as_deref())),
+            Field::PayoutFirstToBeneficiary => {
+                payout.and_then(|p| p.first_to_beneficiary).map_or(Value::Null, Value::Bool)
+            }
+            Field::PayoutBeneficiaryKnown => {
+                facts.and_then(|f| f.beneficiary_known).map_or(Value::Null, Value::Bool)
+            }
+            Field::PayoutNewBeneficiaries => {
+                n(facts.map(|f| f64::from(f.new_beneficiaries_in_window)))
+            }
             Field::Metadata(key) => match tx.metadata.get(&**key) {
                 Some(serde_json::Value::String(v)) => Value::Str(v),
                 Some(serde_json::Value::Bool(b)) => Value::Bool(*b),

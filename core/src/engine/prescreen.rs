@@ -110,6 +110,7 @@ mod tests {
             velocity: &velocity,
             history: &history,
             now_ms: 0,
+            payout: None,
         };
         let (policy, rules) = (Policy::default(), RuleSet::default());
         let org = OrgConfig { policy: &policy, blocklist: &ix, rules: &rules };

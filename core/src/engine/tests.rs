@@ -54,6 +54,7 @@ fn run(org: &Org, t: &Transaction) -> Assessment {
         velocity: &velocity,
         history: &history,
         now_ms: NOW,
+        payout: None,
     };
     assess(&org.view(), t, &ctx)
 }
@@ -194,6 +195,7 @@ fn ip_country_mismatches_need_a_geolocated_ip() {
         velocity: &v,
         history: &h,
         now_ms: NOW,
+        payout: None,
     };
     let a = assess(&org().view(), &t, &ctx);
     assert_eq!(codes(&a), ["ip_billing_country_mismatch", "ip_card_country_mismatch"]);
@@ -218,8 +220,14 @@ fn sixth_transaction_in_an_hour_is_high_velocity() {
     }
     let snap = last.unwrap();
     let h = HistoryView::default();
-    let ctx =
-        Context { flow: Flow::Payin, ip_country: None, velocity: &snap, history: &h, now_ms: NOW };
+    let ctx = Context {
+        flow: Flow::Payin,
+        ip_country: None,
+        velocity: &snap,
+        history: &h,
+        now_ms: NOW,
+        payout: None,
+    };
     let a = assess(&o.view(), &t, &ctx);
     let hv = a.signals.iter().find(|s| s.code == "high_velocity").expect("fired");
     assert_eq!(hv.weight, 35);
@@ -237,8 +245,14 @@ fn fraud_history_and_trusted_payers() {
     }
     let v = VelocitySnapshot::default();
     let view = hist.view(&keys, primary_key(&keys));
-    let ctx =
-        Context { flow: Flow::Payin, ip_country: None, velocity: &v, history: &view, now_ms: NOW };
+    let ctx = Context {
+        flow: Flow::Payin,
+        ip_country: None,
+        velocity: &v,
+        history: &view,
+        now_ms: NOW,
+        payout: None,
+    };
     let a = assess(&org().view(), &t, &ctx);
     assert_eq!(codes(&a), ["trusted_payer"]);
     assert_eq!(a.risk_score, 0, "negative weights floor at 0");
@@ -263,8 +277,14 @@ fn amount_outliers_against_the_payers_history() {
     };
     let view = HistoryView { primary: Some(stats), ..Default::default() };
     let v = VelocitySnapshot::default();
-    let ctx =
-        Context { flow: Flow::Payin, ip_country: None, velocity: &v, history: &view, now_ms: NOW };
+    let ctx = Context {
+        flow: Flow::Payin,
+        ip_country: None,
+        velocity: &v,
+        history: &view,
+        now_ms: NOW,
+        payout: None,
+    };
     let a = assess(&org().view(), &tx(json!({"amount": 50_000, "currency": "MXN"})), &ctx);
     assert!(codes(&a).contains(&"amount_outlier"));
 }

@@ -61,6 +61,12 @@ impl SwiftBic {
         &self.code
     }
 
+    /// The 8-character code of the primary office (the code itself when it
+    /// has no branch): a blocklist entry on it covers every branch.
+    pub fn primary_office(&self) -> &str {
+        &self.code[..8]
+    }
+
     /// The four-letter bank (institution) code.
     pub fn bank_code(&self) -> &str {
         &self.code[..4]
@@ -102,6 +108,7 @@ mod tests {
             ("DEUTDEFF500", "DEUT", "FF", Some("500"))
         );
         assert_eq!(b.country().as_str(), "DE");
+        assert_eq!(b.primary_office(), "DEUTDEFF");
         let b = SwiftBic::parse(" bnmx mx mm ").unwrap();
         assert_eq!((b.as_str(), b.branch()), ("BNMXMXMM", None));
         assert_eq!(SwiftBic::parse("NWBKGB2L").unwrap().to_string(), "NWBKGB2L");

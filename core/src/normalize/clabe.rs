@@ -44,6 +44,16 @@ impl Clabe {
         Ok(Clabe(digits))
     }
 
+    /// Completes 17 digits (bank, plaza, account) with their check digit.
+    /// For generators and tests: an integrator's CLABE goes through
+    /// [`Clabe::parse`], which refuses a wrong check digit instead of fixing it.
+    pub fn from_body(first17: &str) -> Result<Clabe, Invalid> {
+        if first17.len() != LEN - 1 || !first17.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(Invalid::new("the body of a CLABE is exactly 17 digits"));
+        }
+        Clabe::parse(&format!("{first17}{}", check_digit(first17.as_bytes())))
+    }
+
     /// The 18 digits.
     pub fn as_str(&self) -> &str {
         &self.0
@@ -129,6 +139,14 @@ mod tests {
                 assert!(Clabe::parse(s).is_err(), "{s}");
             }
         }
+    }
+
+    #[test]
+    fn from_body_appends_the_check_digit() {
+        assert_eq!(Clabe::from_body("03218000011835971").unwrap().as_str(), "032180000118359719");
+        assert_eq!(Clabe::from_body("64618015700000000").unwrap().as_str(), "646180157000000004");
+        assert!(Clabe::from_body("0321800001183597").is_err());
+        assert!(Clabe::from_body("0321800001183597x").is_err());
     }
 
     proptest! {

@@ -75,6 +75,21 @@ fn says_why_it_refuses() {
 }
 
 #[test]
+fn from_bban_computes_the_check_digits() {
+    for ok in VALID {
+        let built = Iban::from_bban(&ok[..2], &ok[4..]).unwrap();
+        assert_eq!(built.as_str(), ok);
+    }
+    assert_eq!(Iban::from_bban("de", "3704 0044 0532 0130 00").unwrap().check_digits(), "89");
+    // Check digits cannot repair a BBAN of the wrong length or layout.
+    assert!(Iban::from_bban("DE", "37040044053201300").is_err());
+    assert!(Iban::from_bban("GB", "W3ST12345698765432").is_err());
+    assert!(Iban::from_bban("MX", "12345678901234567890").is_err());
+    assert!(Iban::from_bban("DE", "3704-0044").is_err());
+    assert!(Iban::from_bban("D", "370400440532013000").is_err());
+}
+
+#[test]
 fn layout_catches_what_mod97_misses() {
     // `0` read as `I` keeps the mod-97 remainder of this German IBAN.
     let typo = "DE89370400440532I13000";

@@ -78,6 +78,44 @@ pub enum Field {
     ShippingCity,
     /// `shipping.postal_code`: string.
     ShippingPostalCode,
+    /// `flow`: string, `payin` or `payout`.
+    Flow,
+    /// `beneficiary.id`: string (payouts).
+    BeneficiaryId,
+    /// `beneficiary.name`: string (payouts).
+    BeneficiaryName,
+    /// `beneficiary.country`: string, upper-case ISO 3166 code: as sent,
+    /// else implied by the IBAN, CLABE (`MX`) or SWIFT/BIC (payouts).
+    BeneficiaryCountry,
+    /// `beneficiary.clabe`: string, 18 digits (payouts).
+    BeneficiaryClabe,
+    /// `beneficiary.iban`: string, upper-case electronic form (payouts).
+    BeneficiaryIban,
+    /// `beneficiary.account_hash`: string, lower-case (payouts).
+    BeneficiaryAccountHash,
+    /// `beneficiary.swift_bic`: string, upper-case, 8 characters for a
+    /// primary office (payouts).
+    BeneficiarySwiftBic,
+    /// `origin.account_id`: string (payouts).
+    OriginAccountId,
+    /// `origin.country`: string, upper-case ISO 3166 code (payouts).
+    OriginCountry,
+    /// `payout.channel`: string, `spei`, `wire` or `api` (payouts).
+    PayoutChannel,
+    /// `payout.rail`: string, lower-case, e.g. `spei`, `sepa` (payouts).
+    PayoutRail,
+    /// `payout.initiated_by`: string (payouts).
+    PayoutInitiatedBy,
+    /// `payout.first_to_beneficiary`: bool, as the request says (payouts).
+    PayoutFirstToBeneficiary,
+    /// `payout.beneficiary_known`: bool, whether the origin account paid
+    /// this beneficiary before, by the server's records (payouts; null when
+    /// unknown).
+    PayoutBeneficiaryKnown,
+    /// `payout.new_beneficiaries`: number of beneficiaries the origin account
+    /// paid for the first time within the policy's window, before this
+    /// payout (payouts; null when unknown).
+    PayoutNewBeneficiaries,
     /// `metadata.<key>`: whatever the merchant sent (string, number or bool),
     /// so static type checks are skipped for it.
     Metadata(Box<str>),
@@ -139,9 +177,10 @@ pub enum FieldType {
 /// because the engine feeds that field already normalised.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum LiteralCase {
-    /// Currencies and countries.
+    /// Currencies, countries, IBANs and SWIFT/BIC codes.
     Upper,
-    /// Emails and their parts.
+    /// Emails and their parts, the flow, payout channels and rails,
+    /// account hashes.
     Lower,
 }
 
@@ -202,6 +241,22 @@ pub(super) const FIXED: &[(&str, Field)] = &[
     ("shipping.country", Field::ShippingCountry),
     ("shipping.city", Field::ShippingCity),
     ("shipping.postal_code", Field::ShippingPostalCode),
+    ("flow", Field::Flow),
+    ("beneficiary.id", Field::BeneficiaryId),
+    ("beneficiary.name", Field::BeneficiaryName),
+    ("beneficiary.country", Field::BeneficiaryCountry),
+    ("beneficiary.clabe", Field::BeneficiaryClabe),
+    ("beneficiary.iban", Field::BeneficiaryIban),
+    ("beneficiary.account_hash", Field::BeneficiaryAccountHash),
+    ("beneficiary.swift_bic", Field::BeneficiarySwiftBic),
+    ("origin.account_id", Field::OriginAccountId),
+    ("origin.country", Field::OriginCountry),
+    ("payout.channel", Field::PayoutChannel),
+    ("payout.rail", Field::PayoutRail),
+    ("payout.initiated_by", Field::PayoutInitiatedBy),
+    ("payout.first_to_beneficiary", Field::PayoutFirstToBeneficiary),
+    ("payout.beneficiary_known", Field::PayoutBeneficiaryKnown),
+    ("payout.new_beneficiaries", Field::PayoutNewBeneficiaries),
     ("history.fraud_reports", Field::HistoryFraudReports),
     ("history.approved_count", Field::HistoryApprovedCount),
     ("score", Field::Score),
@@ -219,6 +274,10 @@ impl Field {
         "behavior.session_duration_ms",
         "velocity.email.count_1h",
         "velocity.card.sum_24h",
+        "flow",
+        "beneficiary.country",
+        "payout.rail",
+        "velocity.account.count_24h",
         "history.fraud_reports",
         "score",
         "metadata.<key>",
@@ -280,16 +339,54 @@ impl Field {
             | Velocity { .. }
             | HistoryFraudReports
             | HistoryApprovedCount
+            | PayoutNewBeneficiaries
             | Score => FieldType::Number,
-            DeviceWebdriver | Signal(_) => FieldType::Bool,
+            DeviceWebdriver | PayoutFirstToBeneficiary | PayoutBeneficiaryKnown | Signal(_) => {
+                FieldType::Bool
+            }
             Metadata(_) => FieldType::Dynamic,
             // Listed, not wildcarded: a new field must choose its type.
-            Currency | TransactionType | Email | EmailDomain | EmailTld | Phone | CustomerId
-            | OrderId | PaymentId | SubmerchantId | PmType | PmCardBin | PmCardLast4
-            | PmCardCountry | PmCardBrand | PmBankCode | PmWalletType | DeviceIp
-            | DeviceIpCountry | DeviceFingerprint | DeviceUserAgent | DeviceTimezone
-            | BillingCountry | BillingCity | BillingPostalCode | ShippingCountry | ShippingCity
-            | ShippingPostalCode => FieldType::String,
+            Currency
+            | TransactionType
+            | Email
+            | EmailDomain
+            | EmailTld
+            | Phone
+            | CustomerId
+            | OrderId
+            | PaymentId
+            | SubmerchantId
+            | PmType
+            | PmCardBin
+            | PmCardLast4
+            | PmCardCountry
+            | PmCardBrand
+            | PmBankCode
+            | PmWalletType
+            | DeviceIp
+            | DeviceIpCountry
+            | DeviceFingerprint
+            | DeviceUserAgent
+            | DeviceTimezone
+            | BillingCountry
+            | BillingCity
+            | BillingPostalCode
+            | ShippingCountry
+            | ShippingCity
+            | ShippingPostalCode
+            | Flow
+            | BeneficiaryId
+            | BeneficiaryName
+            | BeneficiaryCountry
+            | BeneficiaryClabe
+            | BeneficiaryIban
+            | BeneficiaryAccountHash
+            | BeneficiarySwiftBic
+            | OriginAccountId
+            | OriginCountry
+            | PayoutChannel
+            | PayoutRail
+            | PayoutInitiatedBy => FieldType::String,
         }
     }
 
@@ -297,10 +394,17 @@ impl Field {
     pub(super) fn literal_case(&self) -> Option<LiteralCase> {
         use Field::*;
         match self {
-            Currency | PmCardCountry | DeviceIpCountry | BillingCountry | ShippingCountry => {
+            Currency | PmCardCountry | DeviceIpCountry | BillingCountry | ShippingCountry
+            | BeneficiaryCountry | OriginCountry | BeneficiaryIban | BeneficiarySwiftBic => {
                 Some(LiteralCase::Upper)
             }
-            Email | EmailDomain | EmailTld => Some(LiteralCase::Lower),
+            Email
+            | EmailDomain
+            | EmailTld
+            | Flow
+            | PayoutChannel
+            | PayoutRail
+            | BeneficiaryAccountHash => Some(LiteralCase::Lower),
             _ => None,
         }
     }

@@ -18,6 +18,7 @@ fn variable_paths_round_trip() {
         "velocity.email.count_1h",
         "velocity.card.sum_24h",
         "velocity.customer.count_10m",
+        "velocity.account.sum_24h",
         "metadata.channel",
         "metadata.3ds_version",
         "signal.disposable_email",
@@ -69,4 +70,26 @@ fn types() {
     assert_eq!(Field::DeviceWebdriver.field_type(), FieldType::Bool);
     assert_eq!(Field::Signal("risky_tld".into()).field_type(), FieldType::Bool);
     assert_eq!(Field::Metadata("k".into()).field_type(), FieldType::Dynamic);
+    assert_eq!(Field::parse_path("payout.rail").unwrap().field_type(), FieldType::String);
+    assert_eq!(Field::PayoutFirstToBeneficiary.field_type(), FieldType::Bool);
+    assert_eq!(Field::PayoutBeneficiaryKnown.field_type(), FieldType::Bool);
+    assert_eq!(Field::PayoutNewBeneficiaries.field_type(), FieldType::Number);
+}
+
+#[test]
+fn payout_literals_are_normalised_like_the_values() {
+    for (path, case) in [
+        ("beneficiary.country", Some(LiteralCase::Upper)),
+        ("origin.country", Some(LiteralCase::Upper)),
+        ("beneficiary.iban", Some(LiteralCase::Upper)),
+        ("beneficiary.swift_bic", Some(LiteralCase::Upper)),
+        ("payout.channel", Some(LiteralCase::Lower)),
+        ("payout.rail", Some(LiteralCase::Lower)),
+        ("flow", Some(LiteralCase::Lower)),
+        ("beneficiary.account_hash", Some(LiteralCase::Lower)),
+        ("beneficiary.name", None),
+        ("origin.account_id", None),
+    ] {
+        assert_eq!(Field::parse_path(path).unwrap().literal_case(), case, "{path}");
+    }
 }

@@ -49,9 +49,14 @@
 //!   a condition; it holds when the field is `true`.
 //! - Strings compare case-sensitively, against values the engine has
 //!   already normalised: write literals normalised too. To spare authors the
-//!   most common slip, string literals compared with `currency` or a
-//!   `*country` field are upper-cased, and literals compared with `email`,
-//!   `email.domain` or `email.tld` are lower-cased, at compile time.
+//!   most common slip, string literals compared with `currency`, a
+//!   `*country` field, `beneficiary.iban` or `beneficiary.swift_bic` are
+//!   upper-cased, and literals compared with `email`, `email.domain`,
+//!   `email.tld`, `flow`, `payout.channel`, `payout.rail` or
+//!   `beneficiary.account_hash` are lower-cased, at compile time.
+//! - Payout fields (`beneficiary.*`, `origin.*`, `payout.*`) are null on a
+//!   pay-in, and pay-in fields (`email`, `device.*`, …) null on a payout;
+//!   `flow == "payout"` tells them apart.
 //! - Types are checked at compile time (`amount > "abc"`, `email < 3`,
 //!   `device.webdriver in ["x"]` and `amount` as a whole condition are
 //!   errors). `metadata.<key>` is whatever the merchant sent, so it is not

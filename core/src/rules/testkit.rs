@@ -15,7 +15,7 @@ use super::{Facts, Field, Rule, RuleSet, Value};
 /// plain fields read by one `match`.
 pub struct Typical {
     /// Earlier counts and sums, by dimension, window and stat.
-    pub velocity: [[[f64; 2]; 3]; 5],
+    pub velocity: [[[f64; 2]; 3]; 6],
     /// Signals that fired before rules.
     pub signals: Vec<&'static str>,
     /// The request's metadata.
@@ -25,7 +25,7 @@ pub struct Typical {
 impl Typical {
     /// The typical request.
     pub fn new() -> Typical {
-        let mut velocity = [[[0.0; 2]; 3]; 5];
+        let mut velocity = [[[0.0; 2]; 3]; 6];
         // Email, card and device each seen once in the last hour and day.
         for d in [0, 1, 3] {
             for w in [1, 2] {

@@ -239,7 +239,7 @@ pub struct AssessResponse {
     pub blocked_by: Option<String>,
     /// Server-side processing time in milliseconds.
     pub latency_ms: u64,
-    /// `payin` for this endpoint.
+    /// `payin` for `POST /api/v1/assess`, `payout` for `POST /api/v1/assess/payout`.
     pub flow: Flow,
     /// Recommended fields for your segment that were missing. The assessment
     /// still succeeded; send them to sharpen the decision.
@@ -248,7 +248,7 @@ pub struct AssessResponse {
     pub field_warnings: Vec<FieldWarning>,
     /// Clausum's id for the recorded transaction.
     pub transaction_id: String,
-    /// Echo of the request's `order_id`.
+    /// Echo of the request's `order_id` (always null for a payout).
     pub order_id: Option<String>,
     /// Echo of the request's `payment_id`.
     pub payment_id: Option<String>,
@@ -256,8 +256,10 @@ pub struct AssessResponse {
     pub idempotency_key: Option<String>,
     /// Echo of the request's `submerchant_id`.
     pub submerchant_id: Option<String>,
-    /// Name of the registered submerchant (PSP organisations), if any.
-    #[serde(default)]
+    /// The submerchant's display name, when the request named a known
+    /// submerchant (PSP organisations); absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", oai(skip_serializing_if_is_none))]
     pub submerchant_name: Option<String>,
 }
 

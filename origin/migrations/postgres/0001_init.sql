@@ -106,6 +106,8 @@ CREATE TABLE transactions (
     ip                 TEXT,
     device_fingerprint TEXT,
     customer_id        TEXT,
+    -- A payout's `origin.account_id` (its payer key for velocity and history).
+    account_id         TEXT,
     order_id           TEXT,
     payment_id         TEXT,
     submerchant_id     TEXT,
@@ -123,7 +125,9 @@ CREATE TABLE transactions (
     provider           TEXT,
     external_id        TEXT,
     fraud_reason       TEXT,
-    fraud_reported_at  BIGINT
+    fraud_reported_at  BIGINT,
+    -- Set by `POST /api/v1/assess/release` (checkout or transfer abandoned).
+    released_at        BIGINT
 );
 
 CREATE UNIQUE INDEX transactions_idempotency

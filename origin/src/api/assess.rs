@@ -4,19 +4,24 @@ use std::{sync::Arc, time::Instant};
 
 use clausum_core::{
     catalog::{self, Level, Segment},
+    keys::{self, KeyKind},
     normalize::{Currency, MAX_AMOUNT_MINOR},
-    wire::{AssessRequest, AssessResponse, ErrorBody, ErrorCode},
+    wire::{AssessRequest, AssessResponse, ErrorBody, ErrorCode, Flow, PayoutChannel, PayoutRequest},
 };
 use poem::web::Data;
 use poem_openapi::{ApiResponse, Object, OpenApi, param::Header, payload::Json};
 
-use super::{API_VERSION, Tag};
+use super::{
+    API_VERSION, Tag,
+    common::{iso, not_found},
+};
 use crate::{
     assess,
     auth::PartnerKey,
     error::ApiError,
     payload::{JsonBody, JsonBytes},
-    state::AppState,
+    limiter::Admission,
+    state::{AppState, KeyInfo},
     time::now_ms,
 };
 
@@ -142,6 +147,90 @@ pub struct AssessCatalog {
     pub resilience: Vec<ResilienceCode>,
 }
 
+/// An accepted `payout.channel`.
+#[derive(Object, Debug)]
+pub struct ChannelOut {
+    /// The value.
+    pub value: PayoutChannel,
+    /// Whether it names a network (and so stands for `payout.rail` when that is absent).
+    pub is_rail: bool,
+    /// What it means.
+    pub description: String,
+}
+
+/// A signal of the catalogue.
+#[derive(Object, Debug)]
+pub struct SignalOut {
+    /// Its code.
+    pub code: String,
+    /// Default weight (points of risk score).
+    pub weight: i32,
+    /// What it means.
+    pub description: String,
+}
+
+/// The public payout catalogue.
+#[derive(Object, Debug)]
+pub struct PayoutCatalogOut {
+    /// API version.
+    pub version: String,
+    /// Always `payout`.
+    pub flow: Flow,
+    /// Amount encoding.
+    pub amount_rules: AmountRules,
+    /// Payout fields each segment should send.
+    pub field_requirements_by_segment: FieldRequirementsBySegment,
+    /// Beneficiary fields that identify it; at least one is required.
+    pub beneficiary_identifiers: Vec<String>,
+    /// Accepted `payout.channel` values.
+    pub channels: Vec<ChannelOut>,
+    /// Examples of `payout.rail` (free text).
+    pub rail_examples: Vec<String>,
+    /// Blocklist types a payout is matched against besides `country` and
+    /// `customer_id`; load them with `flow_scope: payout`.
+    pub blocklist_types: Vec<String>,
+    /// Payout signals with their default weights.
+    pub signals: Vec<SignalOut>,
+    /// Default payout settings of a policy: `high_risk_countries`,
+    /// `cross_border_min_minor` by currency, `generic_initiators`,
+    /// `new_beneficiary_limit`, `new_beneficiary_window_hours`.
+    pub defaults: serde_json::Value,
+}
+
+fn amount_rules() -> AmountRules {
+    AmountRules {
+        default_unit: "minor".into(),
+        units: vec!["minor".into(), "major".into()],
+        max_minor: MAX_AMOUNT_MINOR,
+        currency_exponents: Currency::all().map(|c| (c.code().to_owned(), c.exponent())).collect(),
+    }
+}
+
+/// Which assessment to release.
+#[derive(Object, Debug)]
+#[oai(deny_unknown_fields)]
+pub struct ReleaseRequest {
+    /// The assessment's `transaction_id`.
+    pub transaction_id: Option<String>,
+    /// Or its `session_id` (the newest assessment of the session).
+    pub session_id: Option<String>,
+}
+
+/// A released assessment.
+#[derive(Object, Debug)]
+pub struct ReleaseResult {
+    /// Always `true`.
+    pub released: bool,
+    /// The released transaction.
+    pub transaction_id: String,
+    /// Its session id.
+    pub session_id: Option<String>,
+    /// `payin` or `payout`.
+    pub flow: String,
+    /// When it was (first) released, RFC 3339.
+    pub released_at: String,
+}
+
 /// Catalogue answer.
 #[derive(ApiResponse)]
 pub enum CatalogResponse {
@@ -181,41 +270,148 @@ impl AssessApi {
         body: JsonBody<AssessRequest>,
     ) -> Result<AssessOk, ApiError> {
         let started = Instant::now();
-        // Past capacity, answer at once rather than queue until the client
-        // gives up: it can retry (with the same idempotency key) or fail open.
-        let Some(_slot) = InflightSlot::take(&state) else {
-            state.metrics.shed();
-            return Err(ApiError::Unavailable(
-                Json(ErrorBody::new(
-                    ErrorCode::AssessMaintenance,
-                    "Assess is at capacity; retry after the given seconds with the same idempotency key.",
-                )),
-                1,
-            ));
-        };
+        let (_slot, admission) = admit(&state, &auth.0).await?;
+        let work = assess::payin(&state, &auth.0, body.value, idempotency_key.0, started);
+        answer(&state, admission, work).await
+    }
+
+    /// Assess a payout
+    ///
+    /// Call it from your core or treasury backend with a secret key
+    /// (`clm_sk_…`) before releasing funds (SPEI, wire, API disbursement).
+    /// `amount` and `currency` are required, and the beneficiary needs at
+    /// least one of `id`, `clabe`, `iban` or `account_hash`; CLABE (check
+    /// digit), IBAN (country length, mod-97) and SWIFT/BIC are validated and
+    /// an invalid one is a 400 naming the field. Both spellings of the guides
+    /// are accepted: `payout.channel: "spei"`, or `payout.rail: "spei"` with
+    /// `payout.channel: "api"`. The answer is pay-in's with `flow: "payout"`;
+    /// on `decline`, do not release the funds. Blocklist entries scoped
+    /// `payout` or `all` apply, `payin` ones do not. Idempotent like pay-in.
+    #[oai(
+        path = "/api/v1/assess/payout",
+        method = "post",
+        tag = "Tag::Payout",
+        operation_id = "v1.assess.payout"
+    )]
+    async fn assess_payout(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: PartnerKey,
+        /// Makes retries safe: the same key and body return the stored decision.
+        #[oai(name = "Idempotency-Key")]
+        idempotency_key: Header<Option<String>>,
+        body: JsonBody<PayoutRequest>,
+    ) -> Result<AssessOk, ApiError> {
+        let started = Instant::now();
+        let (_slot, admission) = admit(&state, &auth.0).await?;
+        let work = assess::payout(&state, &auth.0, body.value, idempotency_key.0, started);
+        answer(&state, admission, work).await
+    }
+
+    /// Release a held assessment
+    ///
+    /// For a checkout or transfer that was abandoned after its assessment:
+    /// marks the transaction released and frees its idempotency key, so a
+    /// new attempt with the same key is decided afresh instead of replaying
+    /// the held decision. Name the assessment by `transaction_id` or
+    /// `session_id`. Idempotent: a repeat answers the first release. Secret
+    /// key with `assess`.
+    #[oai(
+        path = "/api/v1/assess/release",
+        method = "post",
+        tag = "Tag::Risk",
+        operation_id = "v1.assess.release"
+    )]
+    async fn release(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: PartnerKey,
+        body: JsonBody<ReleaseRequest>,
+    ) -> Result<Json<ReleaseResult>, ApiError> {
         let key = auth.0;
-        let admission = state.admit_key(&key, now_ms()).await?;
-        if !admission.allowed {
-            return Err(ApiError::rate_limited(ErrorCode::RateLimitExceeded, &admission));
+        if key.kind != KeyKind::Secret {
+            return Err(ApiError::new(
+                ErrorCode::SecretKeyRequired,
+                "Releasing an assessment needs a secret key (clm_sk_).",
+            ));
         }
-        let work = assess::payin(&state, &key, body.value, idempotency_key.0, started);
-        let answer = match tokio::time::timeout(state.assess_timeout, work).await {
-            Ok(result) => result?,
-            Err(_) => {
-                return Err(ApiError::new(
-                    ErrorCode::AssessTimeout,
-                    "The assessment did not finish in time. Retry with the same idempotency key.",
+        if !keys::grants(&key.permissions, keys::PERM_ASSESS) {
+            return Err(ApiError::new(ErrorCode::Forbidden, "This API key lacks the `assess` permission."));
+        }
+        let org = &key.organization_id;
+        let row = match (body.value.transaction_id, body.value.session_id) {
+            (Some(id), None) => state.store.transaction(org, id.trim()).await?,
+            (None, Some(session)) => state.store.transaction_by_session(org, session.trim()).await?,
+            _ => {
+                return Err(ApiError::field(
+                    "transaction_id",
+                    "send exactly one of `transaction_id` and `session_id`",
                 ));
             }
         };
-        Ok(AssessOk::Ok(
-            JsonBytes::from_bytes(answer.body),
-            admission.limit,
-            admission.remaining,
-            admission.reset_at_s,
-            answer.replayed.then_some(true),
-            answer.precheck.then_some(true),
-        ))
+        let Some(row) = row.filter(|r| r.source == "assess") else {
+            return Err(not_found("assessed transaction"));
+        };
+        let Some(released_at) = state.store.release_transaction(org, &row.id, now_ms()).await? else {
+            return Err(not_found("assessed transaction"));
+        };
+        if let Some(k) = &row.idempotency_key {
+            state.idempotency.forget(org, k);
+        }
+        Ok(Json(ReleaseResult {
+            released: true,
+            transaction_id: row.id,
+            session_id: row.session_id,
+            flow: row.flow,
+            released_at: iso(released_at),
+        }))
+    }
+
+    /// Payout catalogue
+    ///
+    /// No authentication. The payout fields each segment should send, amount
+    /// rules, accepted channels, the blocklist types a payout is matched
+    /// against, the payout signals with their default weights and the
+    /// default payout settings.
+    #[oai(
+        path = "/api/v1/assess/payout",
+        method = "get",
+        tag = "Tag::Payout",
+        operation_id = "v1.assess.payout_catalog"
+    )]
+    async fn payout_catalog(&self) -> Json<PayoutCatalogOut> {
+        let c = catalog::payout_catalog();
+        let reqs = |r: &[catalog::FieldRequirement]| {
+            r.iter()
+                .map(|r| FieldRequirementOut { field: r.field.into(), level: r.level, note: r.note.into() })
+                .collect::<Vec<_>>()
+        };
+        let by = &c.field_requirements_by_segment;
+        Json(PayoutCatalogOut {
+            version: API_VERSION.into(),
+            flow: c.flow,
+            amount_rules: amount_rules(),
+            field_requirements_by_segment: FieldRequirementsBySegment {
+                comercio: reqs(by.comercio),
+                psp: reqs(by.psp),
+                banco: reqs(by.banco),
+                bank: reqs(by.bank),
+            },
+            beneficiary_identifiers: c.beneficiary_identifiers.iter().map(|s| (*s).to_owned()).collect(),
+            channels: c
+                .channels
+                .iter()
+                .map(|ch| ChannelOut { value: ch.value, is_rail: ch.is_rail, description: ch.description.into() })
+                .collect(),
+            rail_examples: c.rail_examples.iter().map(|s| (*s).to_owned()).collect(),
+            blocklist_types: c.blocklist_types.iter().map(|t| t.as_str().to_owned()).collect(),
+            signals: c
+                .signals
+                .iter()
+                .map(|d| SignalOut { code: d.code.into(), weight: d.weight, description: d.description.into() })
+                .collect(),
+            defaults: serde_json::to_value(&c.defaults).expect("policy serialises"),
+        })
     }
 
     /// Assess catalogue
@@ -242,12 +438,7 @@ impl AssessApi {
         };
         CatalogResponse::Ok(Json(AssessCatalog {
             version: API_VERSION.into(),
-            amount_rules: AmountRules {
-                default_unit: "minor".into(),
-                units: vec!["minor".into(), "major".into()],
-                max_minor: MAX_AMOUNT_MINOR,
-                currency_exponents: Currency::all().map(|c| (c.code().to_owned(), c.exponent())).collect(),
-            },
+            amount_rules: amount_rules(),
             field_requirements_by_segment: FieldRequirementsBySegment {
                 comercio: reqs(Segment::Comercio),
                 psp: reqs(Segment::Psp),
@@ -269,4 +460,54 @@ impl AssessApi {
                 .collect(),
         }))
     }
+}
+
+/// Admits one assess: a capacity slot (held until the answer), then the
+/// key's rate limit.
+async fn admit<'a>(
+    state: &'a AppState,
+    key: &KeyInfo,
+) -> Result<(InflightSlot<'a>, Admission), ApiError> {
+    // Past capacity, answer at once rather than queue until the client
+    // gives up: it can retry (with the same idempotency key) or fail open.
+    let Some(slot) = InflightSlot::take(state) else {
+        state.metrics.shed();
+        return Err(ApiError::Unavailable(
+            Json(ErrorBody::new(
+                ErrorCode::AssessMaintenance,
+                "Assess is at capacity; retry after the given seconds with the same idempotency key.",
+            )),
+            1,
+        ));
+    };
+    let admission = state.admit_key(key, now_ms()).await?;
+    if !admission.allowed {
+        return Err(ApiError::rate_limited(ErrorCode::RateLimitExceeded, &admission));
+    }
+    Ok((slot, admission))
+}
+
+/// Runs an admitted assess under the deadline and shapes its answer.
+async fn answer(
+    state: &AppState,
+    admission: Admission,
+    work: impl std::future::Future<Output = Result<assess::Answer, ApiError>>,
+) -> Result<AssessOk, ApiError> {
+    let answer = match tokio::time::timeout(state.assess_timeout, work).await {
+        Ok(result) => result?,
+        Err(_) => {
+            return Err(ApiError::new(
+                ErrorCode::AssessTimeout,
+                "The assessment did not finish in time. Retry with the same idempotency key.",
+            ));
+        }
+    };
+    Ok(AssessOk::Ok(
+        JsonBytes::from_bytes(answer.body),
+        admission.limit,
+        admission.remaining,
+        admission.reset_at_s,
+        answer.replayed.then_some(true),
+        answer.precheck.then_some(true),
+    ))
 }

@@ -41,6 +41,8 @@ pub const API_VERSION: &str = "1.3.0";
 pub enum Tag {
     /// Real-time pay-in risk assessment (Partner API, API keys).
     Risk,
+    /// Payout (disbursement) risk assessment before funds are released (Partner API, secret keys).
+    Payout,
     /// Fraud reports (Partner API, secret keys).
     Fraud,
     /// Blocklist management (dashboard token).

@@ -222,6 +222,8 @@ pub struct TransactionRow {
     pub device_fingerprint: Option<String>,
     /// Merchant customer id.
     pub customer_id: Option<String>,
+    /// A payout's origin account (`origin.account_id`).
+    pub account_id: Option<String>,
     /// Merchant order id.
     pub order_id: Option<String>,
     /// Merchant payment id.
@@ -256,6 +258,8 @@ pub struct TransactionRow {
     pub fraud_reason: Option<String>,
     /// Unix ms of the fraud report.
     pub fraud_reported_at: Option<i64>,
+    /// Unix ms when the caller released it (`POST /api/v1/assess/release`).
+    pub released_at: Option<i64>,
 }
 
 /// A stored response for an idempotency key.
@@ -376,6 +380,11 @@ pub trait Store:
     async fn transactions_since(&self, since: i64) -> StoreResult<Vec<TransactionRow>>;
     /// One transaction.
     async fn transaction(&self, org_id: &str, id: &str) -> StoreResult<Option<TransactionRow>>;
+    /// Marks an assessed transaction released (its checkout or transfer
+    /// was abandoned) and frees its idempotency key. Returns when it was
+    /// released (the first time, on a repeat), `None` when there is no such
+    /// assessed transaction.
+    async fn release_transaction(&self, org_id: &str, id: &str, at: i64) -> StoreResult<Option<i64>>;
     /// Number of transactions of an organisation.
     async fn count_transactions(&self, org_id: &str) -> StoreResult<i64>;
 }

@@ -151,15 +151,15 @@ pub(super) fn on_unique(e: sqlx::Error) -> StoreError {
 /// and the fraud-report columns) keep their defaults on the hot path.
 pub(super) const TX_INSERT_COLUMNS: &str = "id, organization_id, api_key_id, flow, session_id, \
     amount_minor, currency, email, card_bin, card_last4, ip, device_fingerprint, customer_id, \
-    order_id, payment_id, submerchant_id, decision, risk_score, blocked_by, signals, request, \
-    response, idempotency_key, request_hash, is_fraudulent, created_at";
+    account_id, order_id, payment_id, submerchant_id, decision, risk_score, blocked_by, signals, \
+    request, response, idempotency_key, request_hash, is_fraudulent, created_at";
 
 /// Every column of `transactions`, for reads.
 pub(super) const TX_COLUMNS: &str = "id, organization_id, api_key_id, source, flow, session_id, \
     amount_minor, currency, email, card_bin, card_last4, ip, device_fingerprint, customer_id, \
-    order_id, payment_id, submerchant_id, decision, risk_score, blocked_by, signals, request, \
-    response, idempotency_key, request_hash, is_fraudulent, created_at, provider, external_id, \
-    fraud_reason, fraud_reported_at";
+    account_id, order_id, payment_id, submerchant_id, decision, risk_score, blocked_by, signals, \
+    request, response, idempotency_key, request_hash, is_fraudulent, created_at, provider, \
+    external_id, fraud_reason, fraud_reported_at, released_at";
 
 /// Inserts one API key on a pool or transaction of either backend.
 macro_rules! insert_key {
@@ -254,6 +254,7 @@ macro_rules! insert_chunk {
                 .bind(&r.ip)
                 .bind(&r.device_fingerprint)
                 .bind(&r.customer_id)
+                .bind(&r.account_id)
                 .bind(&r.order_id)
                 .bind(&r.payment_id)
                 .bind(&r.submerchant_id)
@@ -470,6 +471,20 @@ macro_rules! sql_store {
                 Ok(sqlx::query_as::<_, TransactionRow>(&format!(
                     "SELECT {TX_COLUMNS} FROM transactions WHERE organization_id = $1 AND id = $2"))
                     .bind(org_id).bind(id).fetch_optional(&self.pool).await?)
+            }
+
+            async fn release_transaction(&self, org_id: &str, id: &str, at: i64) -> StoreResult<Option<i64>> {
+                // The first release's time stands; a repeat is a no-op.
+                let mut tx = self.begin_write().await?;
+                sqlx::query(
+                    "UPDATE transactions SET released_at = $3, idempotency_key = NULL \
+                     WHERE organization_id = $1 AND id = $2 AND source = 'assess' AND released_at IS NULL")
+                    .bind(org_id).bind(id).bind(at).execute(&mut *tx).await?;
+                let released: Option<Option<i64>> = sqlx::query_scalar(
+                    "SELECT released_at FROM transactions WHERE organization_id = $1 AND id = $2 AND source = 'assess'")
+                    .bind(org_id).bind(id).fetch_optional(&mut *tx).await?;
+                tx.commit().await?;
+                Ok(released.flatten())
             }
 
             async fn count_transactions(&self, org_id: &str) -> StoreResult<i64> {

@@ -18,6 +18,7 @@ mod limits;
 mod metrics;
 mod openapi;
 mod pan_scan;
+mod payout;
 mod privacy;
 mod providers;
 mod replicas;

@@ -22,6 +22,7 @@ fn row(app: &TestApp, id: &str, key: Option<&str>) -> TransactionRow {
         ip: None,
         device_fingerprint: None,
         customer_id: None,
+        account_id: None,
         order_id: None,
         payment_id: None,
         submerchant_id: None,
@@ -39,6 +40,7 @@ fn row(app: &TestApp, id: &str, key: Option<&str>) -> TransactionRow {
         external_id: None,
         fraud_reason: None,
         fraud_reported_at: None,
+        released_at: None,
     }
 }
 
