@@ -8,7 +8,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::wire::{AssessRequest, Behavior, Device, PaymentMethod};
+use crate::wire::{
+    AssessRequest, AmountUnit, Behavior, Beneficiary, Device, PaymentMethod, PayoutChannel,
+    PayoutDetails, PayoutOrigin, PayoutRequest,
+};
 
 /// The pay-in presets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -156,6 +159,97 @@ impl PayinPreset {
     }
 }
 
+/// The payout presets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(poem_openapi::Enum))]
+#[cfg_attr(feature = "openapi", oai(rename_all = "snake_case"))]
+pub enum PayoutPreset {
+    /// A domestic SPEI transfer to a CLABE, attributed to an operator.
+    DomesticSpei,
+    /// A first wire to a beneficiary in a high-risk jurisdiction, above
+    /// the cross-border threshold, started by a generic system user.
+    FirstPayoutHighRiskCountry,
+}
+
+impl PayoutPreset {
+    /// Every preset, in catalogue order.
+    pub const ALL: [PayoutPreset; 2] =
+        [PayoutPreset::DomesticSpei, PayoutPreset::FirstPayoutHighRiskCountry];
+
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PayoutPreset::DomesticSpei => "domestic_spei",
+            PayoutPreset::FirstPayoutHighRiskCountry => "first_payout_high_risk_country",
+        }
+    }
+
+    /// What it shows, in one sentence.
+    pub fn description(self) -> &'static str {
+        match self {
+            PayoutPreset::DomesticSpei => {
+                "MXN 2,500.00 by SPEI to a Mexican CLABE, started by a named operator."
+            }
+            PayoutPreset::FirstPayoutHighRiskCountry => {
+                "A first USD 12,000.00 wire to a beneficiary in a FATF high-risk country, started by `system`."
+            }
+        }
+    }
+
+    /// The preset's request (synthetic accounts with valid check digits).
+    pub fn request(self) -> PayoutRequest {
+        match self {
+            PayoutPreset::DomesticSpei => PayoutRequest {
+                amount: 2_500.0,
+                currency: "MXN".into(),
+                amount_unit: Some(AmountUnit::Major),
+                beneficiary: Beneficiary {
+                    id: Some("sim_ben_mx".into()),
+                    name: Some("Proveedora Simulada SA".into()),
+                    country: Some("MX".into()),
+                    clabe: Some("002010077777777771".into()),
+                    ..Beneficiary::default()
+                },
+                origin: Some(PayoutOrigin {
+                    account_id: Some("sim_acct_ops".into()),
+                    country: Some("MX".into()),
+                }),
+                payout: Some(PayoutDetails {
+                    channel: Some(PayoutChannel::Spei),
+                    initiated_by: Some("tesoreria@bank.example".into()),
+                    first_to_beneficiary: Some(false),
+                    ..PayoutDetails::default()
+                }),
+                ..PayoutRequest::default()
+            },
+            PayoutPreset::FirstPayoutHighRiskCountry => PayoutRequest {
+                amount: 12_000.0,
+                currency: "USD".into(),
+                amount_unit: Some(AmountUnit::Major),
+                beneficiary: Beneficiary {
+                    id: Some("sim_ben_offshore".into()),
+                    name: Some("Offshore Trading Ltd".into()),
+                    country: Some("KP".into()),
+                    account_hash: Some("sim_hash_7f3a".into()),
+                    ..Beneficiary::default()
+                },
+                origin: Some(PayoutOrigin {
+                    account_id: Some("sim_acct_treasury".into()),
+                    country: Some("MX".into()),
+                }),
+                payout: Some(PayoutDetails {
+                    channel: Some(PayoutChannel::Wire),
+                    initiated_by: Some("system".into()),
+                    first_to_beneficiary: Some(true),
+                    ..PayoutDetails::default()
+                }),
+                ..PayoutRequest::default()
+            },
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -174,6 +268,17 @@ mod tests {
     fn wire_names_match_serde() {
         for p in PayinPreset::ALL {
             assert_eq!(serde_json::to_value(p).unwrap(), p.as_str());
+        }
+        for p in PayoutPreset::ALL {
+            assert_eq!(serde_json::to_value(p).unwrap(), p.as_str());
+        }
+    }
+
+    #[test]
+    fn every_payout_preset_is_a_valid_payout() {
+        for p in PayoutPreset::ALL {
+            let tx = Transaction::from_payout_wire(&p.request()).unwrap_or_else(|e| panic!("{p:?}: {e}"));
+            assert!(tx.payout.is_some());
         }
     }
 

@@ -6,9 +6,9 @@ use std::sync::Arc;
 use clausum_core::{
     roles::Action,
     rules::{Rule, RuleSet},
-    simulation::PayinPreset,
+    simulation::{PayinPreset, PayoutPreset},
     transaction::Transaction,
-    wire::{AssessRequest, AssessResponse, Flow},
+    wire::{AssessRequest, AssessResponse, Flow, PayoutRequest},
 };
 use poem::web::Data;
 use poem_openapi::{
@@ -42,6 +42,16 @@ pub struct PayinSimulation {
     pub preset: Option<PayinPreset>,
     /// A custom request, exactly as `POST /api/v1/assess` takes it.
     pub transaction: Option<AssessRequest>,
+}
+
+/// A payout simulation: a preset, or a custom request (exactly one).
+#[derive(Object, Debug)]
+#[oai(deny_unknown_fields)]
+pub struct PayoutSimulation {
+    /// A ready-made scenario.
+    pub preset: Option<PayoutPreset>,
+    /// A custom request, exactly as `POST /api/v1/assess/payout` takes it.
+    pub transaction: Option<PayoutRequest>,
 }
 
 /// The answer of a simulation.
@@ -227,6 +237,46 @@ impl SimulationApi {
         Ok(Json(SimulationResult::from_row(&run.row, run.response)))
     }
 
+    /// Simulate a payout
+    ///
+    /// Like the pay-in simulation, for `POST /api/v1/assess/payout`:
+    /// presets `domestic_spei` and `first_payout_high_risk_country`, or a
+    /// custom request. Known beneficiaries are read, never recorded; nothing
+    /// else is counted, recorded as real or announced. Roles: admin, analyst.
+    #[oai(path = "/payout", method = "post")]
+    async fn payout(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: DashboardToken,
+        body: JsonBody<PayoutSimulation>,
+    ) -> Result<Json<SimulationResult>, ApiError> {
+        let p = auth.0;
+        p.require(Action::WriteRules)?;
+        let (preset, request) = match (body.value.preset, body.value.transaction) {
+            (Some(preset), None) => (Some(preset), preset.request()),
+            (None, Some(request)) => (None, request),
+            _ => {
+                return Err(ApiError::field(
+                    "preset",
+                    "send exactly one of `preset` and `transaction`",
+                ));
+            }
+        };
+        let tx = Transaction::from_payout_wire(&request)
+            .map_err(|e| ApiError::field(&format!("transaction.{}", e.field), e.to_string()))?;
+        let run = simulation::run(
+            &state,
+            p.org(),
+            p.actor(),
+            Flow::Payout,
+            preset.map(PayoutPreset::as_str),
+            &tx,
+            &[],
+        )
+        .await?;
+        Ok(Json(SimulationResult::from_row(&run.row, run.response)))
+    }
+
     /// Backtest a draft rule set
     ///
     /// Replays the organisation's recorded assessments of a period with the
@@ -327,16 +377,17 @@ impl SimulationApi {
     #[oai(path = "/presets", method = "get")]
     async fn presets(&self, auth: DashboardToken) -> Result<Json<Vec<PresetInfo>>, ApiError> {
         auth.0.require(Action::ReadRules)?;
-        Ok(Json(
-            PayinPreset::ALL
-                .into_iter()
-                .map(|p| PresetInfo {
-                    preset: p.as_str().to_owned(),
-                    flow: Flow::Payin,
-                    description: p.description().to_owned(),
-                })
-                .collect(),
-        ))
+        let payin = PayinPreset::ALL.into_iter().map(|p| PresetInfo {
+            preset: p.as_str().to_owned(),
+            flow: Flow::Payin,
+            description: p.description().to_owned(),
+        });
+        let payout = PayoutPreset::ALL.into_iter().map(|p| PresetInfo {
+            preset: p.as_str().to_owned(),
+            flow: Flow::Payout,
+            description: p.description().to_owned(),
+        });
+        Ok(Json(payin.chain(payout).collect()))
     }
 
     /// List simulation runs

@@ -34,6 +34,7 @@ both!(
     presets_run_the_live_pipeline_and_leave_no_trace,
     custom_requests_see_lists_and_rules,
     a_backtest_counts_the_decisions_a_draft_changes,
+    a_payout_simulation_records_no_beneficiary,
 );
 
 async fn outbox_len(app: &TestApp) -> usize {
@@ -209,4 +210,36 @@ async fn a_backtest_counts_the_decisions_a_draft_changes(app: TestApp) {
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{body}: {}", r.json);
         assert_eq!(r.json["error"]["details"]["field"], field, "{body}: {}", r.json);
     }
+}
+
+async fn a_payout_simulation_records_no_beneficiary(app: TestApp) {
+    let admin = app.admin_token().await;
+    let risky = app
+        .post(&admin, "/api/v1/simulation/payout", &json!({"preset": "first_payout_high_risk_country"}))
+        .await;
+    assert_eq!(risky.status, StatusCode::OK, "{}", risky.json);
+    assert_eq!(risky.json["result"]["flow"], "payout");
+    let signals = risky.json["result"]["signals"].as_array().unwrap();
+    for code in ["payout_high_risk_country", "payout_first_beneficiary", "payout_unattributed_initiator"] {
+        assert!(signals.iter().any(|s| s == code), "{code} missing: {signals:?}");
+    }
+    // A simulated payout does not make its beneficiary known: simulated
+    // twice, it is a first payout both times.
+    let body = json!({"transaction": {"amount": 100, "currency": "MXN",
+        "beneficiary": {"id": "ben_sim", "country": "MX"},
+        "origin": {"account_id": "acct_sim", "country": "MX"},
+        "payout": {"channel": "spei", "initiated_by": "ops@bank.example"}}});
+    for _ in 0..2 {
+        let r = app.post(&admin, "/api/v1/simulation/payout", &body).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.json);
+        let s = r.json["result"]["signals"].as_array().unwrap();
+        assert!(s.iter().any(|c| c == "payout_first_beneficiary"), "{s:?}");
+    }
+    assert_eq!(app.count_transactions().await, 0);
+    let bad = app
+        .post(&admin, "/api/v1/simulation/payout", &json!({"transaction": {"amount": 100, "currency": "MXN",
+            "beneficiary": {"clabe": "012180001234567890"}}}))
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert_eq!(bad.json["error"]["details"]["field"], "transaction.beneficiary.clabe", "{}", bad.json);
 }
