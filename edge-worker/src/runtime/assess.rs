@@ -48,6 +48,7 @@ async fn authenticate(
         // A key created a moment ago may be missing from our copy.
         Some(Auth::Refused(_)) => check(
             cache::revalidate(
+                ctx,
                 cfg,
                 Resource::Keys,
                 UNKNOWN_KEY_RECHECK_MS,

@@ -5,15 +5,17 @@
 //! unchanged). A purge from the origin drops a copy here, in the Cache API,
 //! and — through a marker in KV that every isolate polls — everywhere else.
 //!
-//! Refreshes are shared: concurrent requests wait on the same download,
-//! each for at most its own deadline, and the download carries on in the
-//! background (`wait_until`) when they stop waiting.
+//! One download per resource at a time: the request that starts a refresh
+//! runs it in its own background (`wait_until`), and every request —
+//! that one included — waits for the result by watching this isolate's
+//! copy, each for at most its own deadline. Nobody awaits another
+//! request's download: Workers forbid touching one request's I/O (the
+//! response stream) from another request's handler.
 
-use std::{cell::RefCell, collections::HashMap, rc::Rc};
+use std::{cell::RefCell, collections::HashMap, rc::Rc, time::Duration};
 
 use clausum_core::blocklist::snapshot::{Snapshot, edge_digest_key};
-use futures_util::future::{FutureExt, LocalBoxFuture, Shared};
-use worker::{Context, Env};
+use worker::{Context, Delay, Env};
 
 use super::{fetch, platform};
 use crate::{config::EdgeConfig, freshness::Freshness, keys::KeyTable};
@@ -57,12 +59,17 @@ struct Entry {
     purged: bool,
 }
 
-type Refresh = Shared<LocalBoxFuture<'static, bool>>;
+/// A refresh older than this is presumed lost (its request was torn
+/// down): the next request starts another.
+const REFRESH_LOST_MS: i64 = 30_000;
+/// How often a waiting request looks at the copy.
+const WATCH_EVERY_MS: u64 = 5;
 
 #[derive(Default)]
 struct Isolate {
     entries: HashMap<Resource, Entry>,
-    inflight: HashMap<Resource, Refresh>,
+    /// Refreshes under way, by when they started.
+    inflight: HashMap<Resource, i64>,
     purge_checked_at: i64,
     purge_seen: i64,
 }
@@ -86,14 +93,12 @@ pub async fn obtain(
     match current(&res, cfg, now) {
         (Freshness::Fresh, v) => v,
         (Freshness::Due, v) => {
-            ctx.wait_until(refresh(cfg, &res).map(|_| ()));
+            start_refresh(ctx, cfg, &res);
             v
         }
         (Freshness::Stale, _) => {
-            if super::with_deadline(refresh(cfg, &res), deadline_ms).await != Some(true) {
-                // Keep downloading for the next request.
-                ctx.wait_until(refresh(cfg, &res).map(|_| ()));
-            }
+            start_refresh(ctx, cfg, &res);
+            watch(&res, now, deadline_ms).await;
             let (fresh, v) = current(&res, cfg, platform::now_ms());
             v.filter(|_| fresh.usable())
         }
@@ -103,16 +108,18 @@ pub async fn obtain(
 /// Revalidates `res` now unless it was validated in the last `min_age_ms`
 /// (an unknown key may be one created a moment ago).
 pub async fn revalidate(
+    ctx: &Context,
     cfg: &EdgeConfig,
     res: Resource,
     min_age_ms: i64,
     deadline_ms: i64,
 ) -> Option<Value> {
-    let recent = ISOLATE.with_borrow(|s| {
-        s.entries.get(&res).is_some_and(|e| platform::now_ms() - e.validated_at < min_age_ms)
-    });
+    let now = platform::now_ms();
+    let recent = ISOLATE
+        .with_borrow(|s| s.entries.get(&res).is_some_and(|e| now - e.validated_at < min_age_ms));
     if !recent {
-        super::with_deadline(refresh(cfg, &res), deadline_ms).await;
+        start_refresh(ctx, cfg, &res);
+        watch(&res, now, deadline_ms).await;
     }
     let (fresh, v) = current(&res, cfg, platform::now_ms());
     v.filter(|_| fresh.usable())
@@ -125,24 +132,52 @@ fn current(res: &Resource, cfg: &EdgeConfig, now: i64) -> (Freshness, Option<Val
     })
 }
 
-/// The shared refresh of `res` (started if none is under way); resolves
-/// to whether a usable copy was loaded or revalidated.
-pub fn refresh(cfg: &EdgeConfig, res: &Resource) -> Refresh {
-    if let Some(r) = ISOLATE.with_borrow(|s| s.inflight.get(res).cloned()) {
-        return r;
+/// Starts a refresh of `res` in this request's background, unless one is
+/// under way already.
+fn start_refresh(ctx: &Context, cfg: &EdgeConfig, res: &Resource) {
+    let now = platform::now_ms();
+    let started = ISOLATE.with_borrow_mut(|s| {
+        if s.inflight.get(res).is_some_and(|&t| now - t < REFRESH_LOST_MS) {
+            return false;
+        }
+        s.inflight.insert(res.clone(), now);
+        true
+    });
+    if !started {
+        return;
     }
     let (cfg, key) = (cfg.clone(), res.clone());
-    let fut: LocalBoxFuture<'static, bool> = Box::pin(async move {
-        let ok = load(&cfg, &key).await.unwrap_or_else(|e| {
-            platform::log(&format!("clausum-edge: refreshing {key:?} failed: {e}"));
-            false
-        });
+    ctx.wait_until(async move {
+        refresh_now(&cfg, &key).await;
         ISOLATE.with_borrow_mut(|s| s.inflight.remove(&key));
-        ok
     });
-    let shared = fut.shared();
-    ISOLATE.with_borrow_mut(|s| s.inflight.insert(res.clone(), shared.clone()));
-    shared
+}
+
+/// Waits, in the caller's own context, until `res` has been validated at
+/// or after `since`, no refresh of it is under way, or `deadline_ms` passed.
+async fn watch(res: &Resource, since: i64, deadline_ms: i64) {
+    let until = platform::now_ms() + deadline_ms.max(0);
+    loop {
+        let (validated, busy) = ISOLATE.with_borrow(|s| {
+            (
+                s.entries.get(res).is_some_and(|e| e.validated_at >= since && !e.purged),
+                s.inflight.contains_key(res),
+            )
+        });
+        if validated || !busy || platform::now_ms() >= until {
+            return;
+        }
+        Delay::from(Duration::from_millis(WATCH_EVERY_MS)).await;
+    }
+}
+
+/// Loads `res` now, in the caller's context; whether a usable copy is held
+/// afterwards.
+pub async fn refresh_now(cfg: &EdgeConfig, res: &Resource) -> bool {
+    load(cfg, res).await.unwrap_or_else(|e| {
+        platform::log(&format!("clausum-edge: refreshing {res:?} failed: {e}"));
+        false
+    })
 }
 
 async fn load(cfg: &EdgeConfig, res: &Resource) -> Result<bool, String> {

@@ -90,7 +90,7 @@ pub async fn handle(mut req: Request, env: &Env, cfg: &EdgeConfig) -> worker::Re
     cache::set_purge_clock(now, seen.max(now));
     let mut refreshed = Vec::new();
     for res in held {
-        if cache::refresh(cfg, &res).await {
+        if cache::refresh_now(cfg, &res).await {
             refreshed.push(format!("{res:?}"));
         }
     }
