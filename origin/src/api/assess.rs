@@ -207,8 +207,9 @@ fn amount_rules() -> AmountRules {
 }
 
 /// Which assessment to release.
-#[derive(Object, Debug)]
+#[derive(Object, serde::Deserialize, Debug)]
 #[oai(deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
 pub struct ReleaseRequest {
     /// The assessment's `transaction_id`.
     pub transaction_id: Option<String>,

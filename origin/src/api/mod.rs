@@ -91,9 +91,8 @@ pub type Apis = (
     notifications::NotificationsApi,
     providers::ProvidersApi,
     ingest::IngestApi,
-    submerchants::SubmerchantsApi,
-    simulation::SimulationApi,
-    health::HealthApi,
+    // poem-openapi composes tuples of up to 16: the rest nest.
+    (submerchants::SubmerchantsApi, simulation::SimulationApi, health::HealthApi),
 );
 
 /// The OpenAPI service of every operation.
@@ -113,9 +112,7 @@ pub fn service() -> OpenApiService<Apis, ()> {
         notifications::NotificationsApi,
         providers::ProvidersApi,
         ingest::IngestApi,
-        submerchants::SubmerchantsApi,
-        simulation::SimulationApi,
-        health::HealthApi,
+        (submerchants::SubmerchantsApi, simulation::SimulationApi, health::HealthApi),
     );
     OpenApiService::new(apis, "Clausum API", API_VERSION)
         .description(

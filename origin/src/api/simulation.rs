@@ -35,8 +35,9 @@ use crate::{
 pub const MAX_DRAFT_RULES: usize = 500;
 
 /// A pay-in simulation: a preset, or a custom request (exactly one).
-#[derive(Object, Debug)]
+#[derive(Object, serde::Deserialize, Debug)]
 #[oai(deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
 pub struct PayinSimulation {
     /// A ready-made scenario.
     pub preset: Option<PayinPreset>,
@@ -45,8 +46,9 @@ pub struct PayinSimulation {
 }
 
 /// A payout simulation: a preset, or a custom request (exactly one).
-#[derive(Object, Debug)]
+#[derive(Object, serde::Deserialize, Debug)]
 #[oai(deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
 pub struct PayoutSimulation {
     /// A ready-made scenario.
     pub preset: Option<PayoutPreset>,
@@ -105,8 +107,9 @@ impl SimulationResult {
 }
 
 /// One rule of a draft rule set.
-#[derive(Object, Debug)]
+#[derive(Object, serde::Deserialize, Debug)]
 #[oai(deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
 pub struct DraftRule {
     /// Its name (reported as `rule:<name>` when it declines).
     pub name: String,
@@ -115,8 +118,9 @@ pub struct DraftRule {
 }
 
 /// A backtest: a draft rule set and the period of recorded transactions to run it on.
-#[derive(Object, Debug)]
+#[derive(Object, serde::Deserialize, Debug)]
 #[oai(deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
 pub struct BacktestRequest {
     /// The draft rules, in priority order; they replace the live rules for
     /// the backtest (send the live ones too to test an addition). At most 500.

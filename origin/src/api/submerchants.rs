@@ -23,7 +23,7 @@ use poem_openapi::{
     payload::Json,
     types::MaybeUndefined,
 };
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::{
     api::{
@@ -89,7 +89,7 @@ impl Caller {
 }
 
 /// `active` or `inactive`.
-#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[oai(rename_all = "lowercase")]
 #[serde(rename_all = "lowercase")]
 pub enum SubmerchantStatus {
@@ -149,8 +149,9 @@ impl From<&SubmerchantRow> for Submerchant {
 }
 
 /// A new submerchant.
-#[derive(Object, Debug)]
+#[derive(Object, Deserialize, Debug)]
 #[oai(deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
 pub struct NewSubmerchant {
     /// Your id for it (letters, digits and `-_.:`; no whitespace; ≤ 128 characters).
     pub id: String,
@@ -166,14 +167,17 @@ pub struct NewSubmerchant {
 
 /// Changes to a submerchant; absent fields stay as they are, `null` clears
 /// `country` and `mcc`.
-#[derive(Object, Debug)]
+#[derive(Object, Deserialize, Debug)]
 #[oai(deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
 pub struct SubmerchantPatch {
     /// Display name (≤ 200 characters).
     pub name: Option<String>,
     /// ISO 3166-1 alpha-2 country.
+    #[serde(default)]
     pub country: MaybeUndefined<String>,
     /// ISO 18245 merchant category code (four digits).
+    #[serde(default)]
     pub mcc: MaybeUndefined<String>,
     /// `active` or `inactive` (reactivates a deleted submerchant).
     pub status: Option<SubmerchantStatus>,

@@ -300,8 +300,11 @@ async fn a_released_assessment_frees_its_key(app: TestApp) {
     changed["amount"] = json!(2000);
     assert_eq!(assess(changed.clone()).await.status, StatusCode::UNPROCESSABLE_ENTITY);
 
-    let release = |body: Value| async move {
-        app.call(Method::POST, "/api/v1/assess/release", Some(app.secret()), Some(&body)).await
+    let release = |body: Value| {
+        let app = &app;
+        async move {
+            app.call(Method::POST, "/api/v1/assess/release", Some(app.secret()), Some(&body)).await
+        }
     };
     let r = release(json!({"transaction_id": first.json["transaction_id"]})).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.json);
