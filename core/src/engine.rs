@@ -34,8 +34,8 @@ mod facts;
 mod payout;
 pub mod prescreen;
 
-pub use decide::{Decided, apply_rules};
 pub use crate::beneficiaries::{PayoutKeys, payout_keys};
+pub use decide::{Decided, apply_rules};
 pub use facts::RequestFacts;
 
 /// Everything an organisation configures that the engine reads, compiled

@@ -9,7 +9,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::wire::{
-    AssessRequest, AmountUnit, Behavior, Beneficiary, Device, PaymentMethod, PayoutChannel,
+    AmountUnit, AssessRequest, Behavior, Beneficiary, Device, PaymentMethod, PayoutChannel,
     PayoutDetails, PayoutOrigin, PayoutRequest,
 };
 
@@ -75,7 +75,9 @@ impl PayinPreset {
     /// What it shows, in one sentence.
     pub fn description(self) -> &'static str {
         match self {
-            PayinPreset::LowRisk => "A small card payment from an unhurried, human-looking session.",
+            PayinPreset::LowRisk => {
+                "A small card payment from an unhurried, human-looking session."
+            }
             PayinPreset::HighAmount => "The same checkout for MXN 95,000.00.",
             PayinPreset::SuspiciousDevice => {
                 "An automated browser: webdriver, a 2-second session, no mouse, pasted fields, a disposable email."
@@ -277,7 +279,8 @@ mod tests {
     #[test]
     fn every_payout_preset_is_a_valid_payout() {
         for p in PayoutPreset::ALL {
-            let tx = Transaction::from_payout_wire(&p.request()).unwrap_or_else(|e| panic!("{p:?}: {e}"));
+            let tx = Transaction::from_payout_wire(&p.request())
+                .unwrap_or_else(|e| panic!("{p:?}: {e}"));
             assert!(tx.payout.is_some());
         }
     }

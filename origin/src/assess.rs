@@ -207,19 +207,27 @@ fn canonical_request(tx: &Transaction) -> (String, String) {
     fn stored_and_hash<T: serde::Serialize>(wire: &T, without_key: Option<&T>) -> (String, String) {
         let stored = serde_json::to_string(wire).expect("wire types serialise");
         let hash = match without_key {
-            Some(w) => hex::encode(Sha256::digest(serde_json::to_vec(w).expect("wire types serialise"))),
+            Some(w) => {
+                hex::encode(Sha256::digest(serde_json::to_vec(w).expect("wire types serialise")))
+            }
             None => hex::encode(Sha256::digest(stored.as_bytes())),
         };
         (stored, hash)
     }
     match tx.to_payout_wire() {
         Some(wire) => {
-            let bare = wire.idempotency_key.is_some().then(|| PayoutRequest { idempotency_key: None, ..wire.clone() });
+            let bare = wire
+                .idempotency_key
+                .is_some()
+                .then(|| PayoutRequest { idempotency_key: None, ..wire.clone() });
             stored_and_hash(&wire, bare.as_ref())
         }
         None => {
             let wire = tx.to_wire();
-            let bare = wire.idempotency_key.is_some().then(|| AssessRequest { idempotency_key: None, ..wire.clone() });
+            let bare = wire
+                .idempotency_key
+                .is_some()
+                .then(|| AssessRequest { idempotency_key: None, ..wire.clone() });
             stored_and_hash(&wire, bare.as_ref())
         }
     }
@@ -493,7 +501,8 @@ pub(crate) fn evaluate(
     now: i64,
 ) -> Assessment {
     let blocklist = org.blocklist.read().expect("blocklist lock");
-    let config = OrgConfig { policy: &settings.policy, blocklist: &blocklist, rules: &settings.rules };
+    let config =
+        OrgConfig { policy: &settings.policy, blocklist: &blocklist, rules: &settings.rules };
     let ctx = Context {
         flow,
         ip_country: facts.ip_country,

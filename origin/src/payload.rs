@@ -65,7 +65,17 @@ fn parse_error(err: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
     if inner.is_eof() {
         return ApiError::new(ErrorCode::ValidationError, "The JSON body is truncated.");
     }
-    if path == "." || path.is_empty() {
+    let at_top = path == "." || path.is_empty();
+    // A missing required field is named: it is ours, not the caller's data.
+    if let Some(name) = missing_field(&inner.to_string()) {
+        let field = if at_top { name.to_owned() } else { format!("{path}.{name}") };
+        return ApiError::from_body(ErrorBody::for_field(
+            ErrorCode::ValidationError,
+            &field,
+            format!("{field} is required"),
+        ));
+    }
+    if at_top {
         // serde's text names expectations and positions, never echoes input.
         return ApiError::new(ErrorCode::ValidationError, format!("Invalid JSON body: {inner}"));
     }
@@ -74,6 +84,13 @@ fn parse_error(err: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
         &path,
         format!("{path}: {}", redact_serde_message(&inner.to_string())),
     ))
+}
+
+/// The field serde reports missing (``missing field `name` at line …``).
+fn missing_field(msg: &str) -> Option<&str> {
+    let rest = msg.strip_prefix("missing field `")?;
+    let name = &rest[..rest.find('`')?];
+    name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_').then_some(name)
 }
 
 /// serde quotes offending values (`invalid type: string "4111…"`,
@@ -242,5 +259,15 @@ mod tests {
         assert_eq!(m, "invalid type: string \"…\", expected u64");
         let m = redact_serde_message("invalid type: integer `4111111111111111`, expected a string");
         assert_eq!(m, "invalid type: integer `…`, expected a string");
+    }
+
+    #[test]
+    fn missing_fields_are_named() {
+        assert_eq!(
+            missing_field("missing field `beneficiary` at line 1 column 38"),
+            Some("beneficiary")
+        );
+        assert_eq!(missing_field("invalid type: string, expected u64"), None);
+        assert_eq!(missing_field("missing field `a b`"), None);
     }
 }

@@ -81,14 +81,13 @@ pub async fn run(
         }
         scratch.peek(&Observation { id: earlier.len() as u64, ..g.observation.clone() })
     };
-    let payout = tx
-        .payout
-        .as_ref()
-        .and_then(|p| engine::payout_keys(&state.digest_key, org_id, p))
-        .map(|k| {
-            let window = settings.policy.payout.new_beneficiary_window_ms();
-            state.beneficiaries.lock().expect("beneficiaries lock").facts(&k, now, window)
-        });
+    let payout =
+        tx.payout.as_ref().and_then(|p| engine::payout_keys(&state.digest_key, org_id, p)).map(
+            |k| {
+                let window = settings.policy.payout.new_beneficiary_window_ms();
+                state.beneficiaries.lock().expect("beneficiaries lock").facts(&k, now, window)
+            },
+        );
     let facts =
         Facts { velocity: &velocity, history: &g.history, ip_country: g.ip_country, payout };
     let assessment: Assessment = evaluate(&org, &settings, tx, flow, &facts, now);
@@ -198,7 +197,12 @@ pub async fn backtest(
     Ok(out)
 }
 
-fn replay_page(policy: &Policy, draft: &RuleSet, rows: Vec<RecordedRow>, want: usize) -> BacktestOutcome {
+fn replay_page(
+    policy: &Policy,
+    draft: &RuleSet,
+    rows: Vec<RecordedRow>,
+    want: usize,
+) -> BacktestOutcome {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
     let chunk = rows.len().div_ceil(threads).max(1);
     let parts: Vec<BacktestOutcome> = std::thread::scope(|s| {
@@ -220,7 +224,12 @@ fn replay_page(policy: &Policy, draft: &RuleSet, rows: Vec<RecordedRow>, want: u
     out
 }
 
-fn replay_rows(policy: &Policy, draft: &RuleSet, rows: &[RecordedRow], want: usize) -> BacktestOutcome {
+fn replay_rows(
+    policy: &Policy,
+    draft: &RuleSet,
+    rows: &[RecordedRow],
+    want: usize,
+) -> BacktestOutcome {
     let mut out = BacktestOutcome::default();
     for row in rows {
         let Some(rec) = recorded(row) else {

@@ -12,10 +12,8 @@ use std::{
 
 use clausum_core::{
     beneficiaries::KnownBeneficiaries,
-    catalog::Segment,
-    transaction::Transaction,
-    wire::PayoutRequest,
     blocklist::{BlocklistIndex, EntryMeta, FlowScope, ListType, Severity},
+    catalog::Segment,
     digest::DigestKey,
     engine::{self, PayerIdentity},
     history::MemoryHistory,
@@ -23,7 +21,9 @@ use clausum_core::{
     policy::Policy,
     rules::{Rule, RuleSet},
     scoring::Decision,
+    transaction::Transaction,
     velocity::{HORIZON_MS, MemoryVelocity, Observation, VelocityStore},
+    wire::PayoutRequest,
 };
 
 use crate::{

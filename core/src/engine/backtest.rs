@@ -138,7 +138,9 @@ mod tests {
     }
 
     fn rules(src: &[(&str, &str)]) -> RuleSet {
-        RuleSet::new(src.iter().map(|(n, s)| ((*n).to_owned(), Rule::compile(s).unwrap())).collect())
+        RuleSet::new(
+            src.iter().map(|(n, s)| ((*n).to_owned(), Rule::compile(s).unwrap())).collect(),
+        )
     }
 
     /// Records `t` as live assess would, with `live` rules.

@@ -6,7 +6,9 @@ use clausum_core::{
     catalog::{self, Level, Segment},
     keys::{self, KeyKind},
     normalize::{Currency, MAX_AMOUNT_MINOR},
-    wire::{AssessRequest, AssessResponse, ErrorBody, ErrorCode, Flow, PayoutChannel, PayoutRequest},
+    wire::{
+        AssessRequest, AssessResponse, ErrorBody, ErrorCode, Flow, PayoutChannel, PayoutRequest,
+    },
 };
 use poem::web::Data;
 use poem_openapi::{ApiResponse, Object, OpenApi, param::Header, payload::Json};
@@ -19,8 +21,8 @@ use crate::{
     assess,
     auth::PartnerKey,
     error::ApiError,
-    payload::{JsonBody, JsonBytes},
     limiter::Admission,
+    payload::{JsonBody, JsonBytes},
     state::{AppState, KeyInfo},
     time::now_ms,
 };
@@ -337,12 +339,17 @@ impl AssessApi {
             ));
         }
         if !keys::grants(&key.permissions, keys::PERM_ASSESS) {
-            return Err(ApiError::new(ErrorCode::Forbidden, "This API key lacks the `assess` permission."));
+            return Err(ApiError::new(
+                ErrorCode::Forbidden,
+                "This API key lacks the `assess` permission.",
+            ));
         }
         let org = &key.organization_id;
         let row = match (body.value.transaction_id, body.value.session_id) {
             (Some(id), None) => state.store.transaction(org, id.trim()).await?,
-            (None, Some(session)) => state.store.transaction_by_session(org, session.trim()).await?,
+            (None, Some(session)) => {
+                state.store.transaction_by_session(org, session.trim()).await?
+            }
             _ => {
                 return Err(ApiError::field(
                     "transaction_id",
@@ -353,7 +360,8 @@ impl AssessApi {
         let Some(row) = row.filter(|r| r.source == "assess") else {
             return Err(not_found("assessed transaction"));
         };
-        let Some(released_at) = state.store.release_transaction(org, &row.id, now_ms()).await? else {
+        let Some(released_at) = state.store.release_transaction(org, &row.id, now_ms()).await?
+        else {
             return Err(not_found("assessed transaction"));
         };
         if let Some(k) = &row.idempotency_key {
@@ -384,7 +392,11 @@ impl AssessApi {
         let c = catalog::payout_catalog();
         let reqs = |r: &[catalog::FieldRequirement]| {
             r.iter()
-                .map(|r| FieldRequirementOut { field: r.field.into(), level: r.level, note: r.note.into() })
+                .map(|r| FieldRequirementOut {
+                    field: r.field.into(),
+                    level: r.level,
+                    note: r.note.into(),
+                })
                 .collect::<Vec<_>>()
         };
         let by = &c.field_requirements_by_segment;
@@ -398,18 +410,30 @@ impl AssessApi {
                 banco: reqs(by.banco),
                 bank: reqs(by.bank),
             },
-            beneficiary_identifiers: c.beneficiary_identifiers.iter().map(|s| (*s).to_owned()).collect(),
+            beneficiary_identifiers: c
+                .beneficiary_identifiers
+                .iter()
+                .map(|s| (*s).to_owned())
+                .collect(),
             channels: c
                 .channels
                 .iter()
-                .map(|ch| ChannelOut { value: ch.value, is_rail: ch.is_rail, description: ch.description.into() })
+                .map(|ch| ChannelOut {
+                    value: ch.value,
+                    is_rail: ch.is_rail,
+                    description: ch.description.into(),
+                })
                 .collect(),
             rail_examples: c.rail_examples.iter().map(|s| (*s).to_owned()).collect(),
             blocklist_types: c.blocklist_types.iter().map(|t| t.as_str().to_owned()).collect(),
             signals: c
                 .signals
                 .iter()
-                .map(|d| SignalOut { code: d.code.into(), weight: d.weight, description: d.description.into() })
+                .map(|d| SignalOut {
+                    code: d.code.into(),
+                    weight: d.weight,
+                    description: d.description.into(),
+                })
                 .collect(),
             defaults: serde_json::to_value(&c.defaults).expect("policy serialises"),
         })

@@ -251,6 +251,8 @@ impl DashboardApi {
     /// aligned to local hours and midnights of `tz`. DST days are one local
     /// day of 23 or 25 hours. Roles: all.
     #[oai(path = "/overview", method = "get")]
+    // One argument per documented query parameter.
+    #[allow(clippy::too_many_arguments)]
     async fn overview(
         &self,
         state: Data<&Arc<AppState>>,

@@ -11,11 +11,7 @@ use clausum_core::{
     wire::{AssessRequest, AssessResponse, Flow, PayoutRequest},
 };
 use poem::web::Data;
-use poem_openapi::{
-    Object, OpenApi,
-    param::Query,
-    payload::Json,
-};
+use poem_openapi::{Object, OpenApi, param::Query, payload::Json};
 
 use crate::{
     api::{
@@ -212,10 +208,9 @@ impl SimulationApi {
         p.require(Action::WriteRules)?;
         let (preset, scenario) = match (body.value.preset, body.value.transaction) {
             (Some(preset), None) => (Some(preset), preset.scenario()),
-            (None, Some(request)) => (
-                None,
-                clausum_core::simulation::Scenario { request, earlier: Vec::new() },
-            ),
+            (None, Some(request)) => {
+                (None, clausum_core::simulation::Scenario { request, earlier: Vec::new() })
+            }
             _ => {
                 return Err(ApiError::field(
                     "preset",
@@ -224,7 +219,8 @@ impl SimulationApi {
             }
         };
         let tx = Transaction::from_wire(&scenario.request).map_err(|e| {
-            let field = if preset.is_some() { e.field.clone() } else { format!("transaction.{}", e.field) };
+            let field =
+                if preset.is_some() { e.field.clone() } else { format!("transaction.{}", e.field) };
             ApiError::field(&field, e.to_string())
         })?;
         let preset_name = preset.map(PayinPreset::as_str);
@@ -308,7 +304,10 @@ impl SimulationApi {
         for (i, r) in req.rules.iter().enumerate() {
             let name = r.name.trim();
             if name.is_empty() || name.chars().count() > 100 {
-                return Err(ApiError::field(&format!("rules[{i}].name"), "a rule name has 1 to 100 characters"));
+                return Err(ApiError::field(
+                    &format!("rules[{i}].name"),
+                    "a rule name has 1 to 100 characters",
+                ));
             }
             let rule = Rule::compile(&r.source)
                 .map_err(|e| ApiError::field(&format!("rules[{i}].source"), e.to_string()))?;
@@ -349,7 +348,7 @@ impl SimulationApi {
                 count: *count,
             })
             .collect();
-        transitions.sort_by(|a, b| b.count.cmp(&a.count));
+        transitions.sort_by_key(|t| std::cmp::Reverse(t.count));
         Ok(Json(BacktestReport {
             total: outcome.tally.total,
             changed: outcome.tally.changed,

@@ -384,7 +384,12 @@ pub trait Store:
     /// was abandoned) and frees its idempotency key. Returns when it was
     /// released (the first time, on a repeat), `None` when there is no such
     /// assessed transaction.
-    async fn release_transaction(&self, org_id: &str, id: &str, at: i64) -> StoreResult<Option<i64>>;
+    async fn release_transaction(
+        &self,
+        org_id: &str,
+        id: &str,
+        at: i64,
+    ) -> StoreResult<Option<i64>>;
     /// Number of transactions of an organisation.
     async fn count_transactions(&self, org_id: &str) -> StoreResult<i64>;
 }

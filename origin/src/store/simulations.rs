@@ -125,11 +125,12 @@ macro_rules! impl_simulation_store {
                 .bind(offset)
                 .fetch_all(&self.pool)
                 .await?;
-                let total: i64 =
-                    sqlx::query_scalar("SELECT COUNT(*) FROM simulations WHERE organization_id = $1")
-                        .bind(org_id)
-                        .fetch_one(&self.pool)
-                        .await?;
+                let total: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM simulations WHERE organization_id = $1",
+                )
+                .bind(org_id)
+                .fetch_one(&self.pool)
+                .await?;
                 Ok((rows, total))
             }
 

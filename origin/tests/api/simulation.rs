@@ -61,8 +61,13 @@ async fn simulate(app: &TestApp, token: &str, body: &Value) -> crate::helpers::R
 
 async fn presets_run_the_live_pipeline_and_leave_no_trace(app: TestApp) {
     let admin = app.admin_token().await;
-    register(&app, &admin, "http://hooks.public.example:9/hook", json!(["transaction.created", "transaction.blocked"]))
-        .await;
+    register(
+        &app,
+        &admin,
+        "http://127.0.0.1:9/hook",
+        json!(["transaction.created", "transaction.blocked"]),
+    )
+    .await;
     let (outbox, transactions, metric) =
         (outbox_len(&app).await, app.count_transactions().await, decisions_metric(&app).await);
 
@@ -91,9 +96,7 @@ async fn presets_run_the_live_pipeline_and_leave_no_trace(app: TestApp) {
     // The live counters never saw the burst: the same card assessed for
     // real now has no velocity at all.
     let card = &burst.json["request"]["payment_method"];
-    let real = app
-        .assess(&json!({"amount": 100, "currency": "MXN", "payment_method": card}))
-        .await;
+    let real = app.assess(&json!({"amount": 100, "currency": "MXN", "payment_method": card})).await;
     assert_eq!(real.status, StatusCode::OK, "{}", real.json);
     let real_signals = real.json["signals"].as_array().unwrap();
     assert!(
@@ -115,7 +118,11 @@ async fn presets_run_the_live_pipeline_and_leave_no_trace(app: TestApp) {
 async fn custom_requests_see_lists_and_rules(app: TestApp) {
     let admin = app.admin_token().await;
     let r = app
-        .post(&admin, "/api/v1/blocklists", &json!({"list_type": "email", "value": "mule@example.org", "severity": "block"}))
+        .post(
+            &admin,
+            "/api/v1/blocklists",
+            &json!({"list_type": "email", "value": "mule@example.org", "severity": "block"}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.json);
     let blocked = simulate(
@@ -146,7 +153,12 @@ async fn custom_requests_see_lists_and_rules(app: TestApp) {
     assert_eq!(denied.status, StatusCode::FORBIDDEN);
     assert_eq!(denied.error_code(), "FORBIDDEN");
     let key = app
-        .call(reqwest::Method::POST, "/api/v1/simulation", Some(app.secret()), Some(&json!({"preset": "low_risk"})))
+        .call(
+            reqwest::Method::POST,
+            "/api/v1/simulation",
+            Some(app.secret()),
+            Some(&json!({"preset": "low_risk"})),
+        )
         .await;
     assert_eq!(key.status, StatusCode::UNAUTHORIZED, "API keys do not simulate");
 }
@@ -194,14 +206,24 @@ async fn a_backtest_counts_the_decisions_a_draft_changes(app: TestApp) {
     assert_eq!(same.json["changed"], 0, "{}", same.json);
     // Only payouts: none recorded.
     let payouts = app
-        .post(&admin, "/api/v1/simulation/backtest", &json!({"rules": [], "since": since, "flow": "payout"}))
+        .post(
+            &admin,
+            "/api/v1/simulation/backtest",
+            &json!({"rules": [], "since": since, "flow": "payout"}),
+        )
         .await;
     assert_eq!(payouts.json["total"], 0, "{}", payouts.json);
     assert_eq!(app.count_transactions().await, transactions, "a backtest writes nothing");
 
     for (body, field) in [
-        (json!({"rules": [{"name": "x", "source": "when amount >"}], "since": since}), "rules[0].source"),
-        (json!({"rules": [{"name": " ", "source": "when amount > 1 then review"}], "since": since}), "rules[0].name"),
+        (
+            json!({"rules": [{"name": "x", "source": "when amount >"}], "since": since}),
+            "rules[0].source",
+        ),
+        (
+            json!({"rules": [{"name": " ", "source": "when amount > 1 then review"}], "since": since}),
+            "rules[0].name",
+        ),
         (json!({"rules": [], "since": "yesterday"}), "since"),
         (json!({"rules": [], "since": "2030-01-02", "until": "2030-01-01"}), "until"),
         (json!({"rules": [], "since": since, "examples": 1000}), "examples"),
@@ -215,12 +237,18 @@ async fn a_backtest_counts_the_decisions_a_draft_changes(app: TestApp) {
 async fn a_payout_simulation_records_no_beneficiary(app: TestApp) {
     let admin = app.admin_token().await;
     let risky = app
-        .post(&admin, "/api/v1/simulation/payout", &json!({"preset": "first_payout_high_risk_country"}))
+        .post(
+            &admin,
+            "/api/v1/simulation/payout",
+            &json!({"preset": "first_payout_high_risk_country"}),
+        )
         .await;
     assert_eq!(risky.status, StatusCode::OK, "{}", risky.json);
     assert_eq!(risky.json["result"]["flow"], "payout");
     let signals = risky.json["result"]["signals"].as_array().unwrap();
-    for code in ["payout_high_risk_country", "payout_first_beneficiary", "payout_unattributed_initiator"] {
+    for code in
+        ["payout_high_risk_country", "payout_first_beneficiary", "payout_unattributed_initiator"]
+    {
         assert!(signals.iter().any(|s| s == code), "{code} missing: {signals:?}");
     }
     // A simulated payout does not make its beneficiary known: simulated
@@ -237,9 +265,17 @@ async fn a_payout_simulation_records_no_beneficiary(app: TestApp) {
     }
     assert_eq!(app.count_transactions().await, 0);
     let bad = app
-        .post(&admin, "/api/v1/simulation/payout", &json!({"transaction": {"amount": 100, "currency": "MXN",
-            "beneficiary": {"clabe": "012180001234567890"}}}))
+        .post(
+            &admin,
+            "/api/v1/simulation/payout",
+            &json!({"transaction": {"amount": 100, "currency": "MXN",
+            "beneficiary": {"clabe": "012180001234567890"}}}),
+        )
         .await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
-    assert_eq!(bad.json["error"]["details"]["field"], "transaction.beneficiary.clabe", "{}", bad.json);
+    assert_eq!(
+        bad.json["error"]["details"]["field"], "transaction.beneficiary.clabe",
+        "{}",
+        bad.json
+    );
 }

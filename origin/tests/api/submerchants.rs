@@ -60,7 +60,8 @@ async fn registry_lifecycle_with_either_credential(app: TestApp) {
         .await;
     assert_eq!(second.status, StatusCode::CREATED, "{}", second.json);
 
-    let dup = app.post(&admin, "/api/v1/submerchants", &json!({"id": "sub_books", "name": "X"})).await;
+    let dup =
+        app.post(&admin, "/api/v1/submerchants", &json!({"id": "sub_books", "name": "X"})).await;
     assert_eq!(dup.status, StatusCode::CONFLICT);
     assert_eq!(dup.error_code(), "DUPLICATE");
 
@@ -74,8 +75,9 @@ async fn registry_lifecycle_with_either_credential(app: TestApp) {
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{body}: {}", r.json);
         assert_eq!(r.json["error"]["details"]["field"], field, "{body}");
     }
-    let unknown_field =
-        app.post(&admin, "/api/v1/submerchants", &json!({"id": "ok", "name": "X", "rfc": "1"})).await;
+    let unknown_field = app
+        .post(&admin, "/api/v1/submerchants", &json!({"id": "ok", "name": "X", "rfc": "1"}))
+        .await;
     assert_eq!(unknown_field.status, StatusCode::BAD_REQUEST);
 
     let list = app.get(&admin, "/api/v1/submerchants?search=TACOS").await;
@@ -84,12 +86,15 @@ async fn registry_lifecycle_with_either_credential(app: TestApp) {
     assert_eq!(list.json["data"][0]["name"], "Tacos El Güero");
 
     let patched = app
-        .patch(&admin, "/api/v1/submerchants/sub_books", &json!({"name": "Libros SA", "mcc": "5942"}))
+        .patch(
+            &admin,
+            "/api/v1/submerchants/sub_books",
+            &json!({"name": "Libros SA", "mcc": "5942"}),
+        )
         .await;
     assert_eq!(patched.status, StatusCode::OK, "{}", patched.json);
     assert_eq!(patched.json["name"], "Libros SA");
-    let cleared =
-        app.patch(&admin, "/api/v1/submerchants/sub_books", &json!({"mcc": null})).await;
+    let cleared = app.patch(&admin, "/api/v1/submerchants/sub_books", &json!({"mcc": null})).await;
     assert_eq!(cleared.json["mcc"], serde_json::Value::Null);
     assert_eq!(cleared.json["name"], "Libros SA", "absent fields are kept");
 
@@ -107,7 +112,12 @@ async fn registry_lifecycle_with_either_credential(app: TestApp) {
     assert_eq!(denied.status, StatusCode::FORBIDDEN);
     let (other, _) = app.other_org().await;
     let foreign = app
-        .call(Method::PATCH, "/api/v1/submerchants/sub_tacos_01", Some(&other.keys.secret), Some(&json!({"name": "Mine"})))
+        .call(
+            Method::PATCH,
+            "/api/v1/submerchants/sub_tacos_01",
+            Some(&other.keys.secret),
+            Some(&json!({"name": "Mine"})),
+        )
         .await;
     assert_eq!(foreign.status, StatusCode::NOT_FOUND);
     let none = app.call(Method::GET, "/api/v1/submerchants", None, None).await;
@@ -117,8 +127,12 @@ async fn registry_lifecycle_with_either_credential(app: TestApp) {
     // Every change is audited with its actor.
     let audit = app.get(&admin, "/api/v1/audit-log?resource_type=submerchant").await;
     assert_eq!(audit.status, StatusCode::OK, "{}", audit.json);
-    let actors: Vec<&str> =
-        audit.json["data"].as_array().unwrap().iter().map(|e| e["actor"].as_str().unwrap()).collect();
+    let actors: Vec<&str> = audit.json["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["actor"].as_str().unwrap())
+        .collect();
     assert!(actors.iter().any(|a| a.starts_with("api_key:")), "{actors:?}");
     assert!(actors.iter().any(|a| a.starts_with("user:")), "{actors:?}");
 }
@@ -142,7 +156,8 @@ async fn a_psp_must_name_an_active_submerchant(app: TestApp) {
     assert_eq!(unknown.status, StatusCode::BAD_REQUEST);
     assert_eq!(app.count_transactions().await, transactions, "refused assessments record nothing");
 
-    let ok = app.assess(&json!({"amount": 1000, "currency": "MXN", "submerchant_id": "sub_1"})).await;
+    let ok =
+        app.assess(&json!({"amount": 1000, "currency": "MXN", "submerchant_id": "sub_1"})).await;
     assert_eq!(ok.status, StatusCode::OK, "{}", ok.json);
     assert_eq!(ok.json["submerchant_id"], "sub_1");
     assert_eq!(ok.json["submerchant_name"], "Uno");
@@ -175,7 +190,8 @@ async fn overview_splits_by_submerchant_and_flow(app: TestApp) {
     }
     for (sub, n) in [("sub_a", 3), ("sub_b", 2)] {
         for _ in 0..n {
-            let r = app.assess(&json!({"amount": 500, "currency": "MXN", "submerchant_id": sub})).await;
+            let r =
+                app.assess(&json!({"amount": 500, "currency": "MXN", "submerchant_id": sub})).await;
             assert_eq!(r.status, StatusCode::OK, "{}", r.json);
         }
     }
