@@ -62,7 +62,13 @@ pub fn spawn(
     tokio::spawn(async move {
         loop {
             let now = now_ms();
-            let due = match state.store.claim_deliveries(now, now + config.lease_ms, BATCH).await {
+            // Database writes run to completion in their own task: stopping
+            // the worker (abort) must never cancel one midway, which could
+            // leave a pooled connection inside an open transaction.
+            let (store, lease_until) = (state.store.clone(), now + config.lease_ms);
+            let claim =
+                tokio::spawn(async move { store.claim_deliveries(now, lease_until, BATCH).await });
+            let due = match claim.await.expect("claiming does not panic") {
                 Ok(d) => d,
                 Err(e) => {
                     tracing::warn!(error = %e, "claiming webhook deliveries failed; retrying");
@@ -141,7 +147,9 @@ async fn deliver(state: &AppState, sender: &Sender, config: &WorkerConfig, d: Du
         response_excerpt: result.excerpt.clone(),
         created_at: done,
     };
-    match state.store.record_attempt(&row, &outcome).await {
+    let (store, recorded) = (state.store.clone(), outcome.clone());
+    let record = tokio::spawn(async move { store.record_attempt(&row, &recorded).await });
+    match record.await.expect("recording does not panic") {
         Ok(Some(after)) if outcome != AttemptOutcome::Succeeded => {
             maybe_disable(state, &after, config, done).await;
         }

@@ -23,6 +23,7 @@ struct Owned {
     delivery: String,
     ingestion_rule: String,
     ingested_event: String,
+    submerchant: String,
 }
 
 async fn create_in_a(app: &TestApp, admin: &str) -> Owned {
@@ -84,6 +85,10 @@ async fn create_in_a(app: &TestApp, admin: &str) -> Owned {
         )
         .await;
     assert_eq!(ingested.status, StatusCode::ACCEPTED, "{}", ingested.json);
+    let sub = app
+        .post(admin, "/api/v1/submerchants", &json!({"id": "sub_a_only", "name": "A's shop"}))
+        .await;
+    assert_eq!(sub.status, StatusCode::CREATED, "{}", sub.json);
     Owned {
         entry: entry.json["id"].as_str().unwrap().to_owned(),
         case: report.json["data"]["case"]["id"].as_str().unwrap().to_owned(),
@@ -94,6 +99,7 @@ async fn create_in_a(app: &TestApp, admin: &str) -> Owned {
         delivery,
         ingestion_rule: ingestion_rule.json["id"].as_str().unwrap().to_owned(),
         ingested_event: ingested.json["event_id"].as_str().unwrap().to_owned(),
+        submerchant: "sub_a_only".to_owned(),
     }
 }
 
@@ -257,6 +263,18 @@ async fn foreign_ids_answer_not_found_everywhere(app: TestApp) {
             format!("/api/v1/ingested-events/{}", a.ingested_event),
             None,
         ),
+        (
+            Method::PATCH,
+            "/api/v1/submerchants/{id}",
+            format!("/api/v1/submerchants/{}", a.submerchant),
+            Some(json!({"name": "taken over"})),
+        ),
+        (
+            Method::DELETE,
+            "/api/v1/submerchants/{id}",
+            format!("/api/v1/submerchants/{}", a.submerchant),
+            None,
+        ),
     ];
     for (method, _, path, body) in &walk {
         let r = app.call(method.clone(), path, Some(&admin_b), body.as_ref()).await;
@@ -292,6 +310,7 @@ async fn foreign_ids_answer_not_found_everywhere(app: TestApp) {
         "/api/v1/ingestion-rules",
         "/api/v1/ingested-events",
         "/api/v1/alerts",
+        "/api/v1/simulation/runs",
     ] {
         let r = app.get(&admin_b, path).await;
         assert_eq!(r.status, StatusCode::OK, "{path}: {}", r.json);
@@ -326,6 +345,16 @@ async fn foreign_ids_answer_not_found_everywhere(app: TestApp) {
     let case = app.get(&admin_a, &format!("/api/v1/cases/{}", a.case)).await;
     assert_ne!(case.json["title"], "taken over", "{}", case.json);
 
+    // Submerchant ids are the PSP's own, one namespace per organisation:
+    // B registering the same id creates B's, and leaves A's alone.
+    let b_sub = app
+        .post(&admin_b, "/api/v1/submerchants", &json!({"id": a.submerchant, "name": "B's shop"}))
+        .await;
+    assert_eq!(b_sub.status, StatusCode::CREATED, "{}", b_sub.json);
+    let a_subs = app.get(&admin_a, "/api/v1/submerchants").await;
+    assert_eq!(a_subs.json["data"][0]["name"], "A's shop", "{}", a_subs.json);
+    assert_eq!(a_subs.json["data"][0]["status"], "active", "{}", a_subs.json);
+
     // Every id-taking operation of the spec was walked.
     let spec: Value = serde_json::from_str(&clausum_origin::api::spec_json()).unwrap();
     let mut taking_ids = BTreeSet::new();
@@ -346,8 +375,10 @@ async fn foreign_ids_answer_not_found_everywhere(app: TestApp) {
             }
         }
     }
-    let walked: BTreeSet<(String, String)> =
+    let mut walked: BTreeSet<(String, String)> =
         walk.iter().map(|(m, t, _, _)| (m.as_str().to_owned(), (*t).to_owned())).collect();
+    // Creation with a caller-chosen id, checked above.
+    walked.insert(("POST".to_owned(), "/api/v1/submerchants".to_owned()));
     let missing: Vec<_> = taking_ids.difference(&walked).collect();
     assert!(missing.is_empty(), "id-taking operations not walked: {missing:?}");
     // And the detection itself sees every walked operation (query `id` and
