@@ -4,6 +4,12 @@
 //!     cargo bench -p clausum-origin --bench http_load
 //!     cargo bench -p clausum-origin --bench http_load -- --seconds 5 --entries 100000
 //!     BENCH_DB=postgres://postgres@127.0.0.1:5432/clausum_bench cargo bench -p clausum-origin --bench http_load
+//!     cargo bench -p clausum-origin --bench http_load -- --payout   # POST /api/v1/assess/payout
+//!
+//! With `--payout`, half of the entries are payout lists (CLABE, IBAN,
+//! account hash, SWIFT/BIC, beneficiary id) and the requests are payouts
+//! (new and known beneficiaries, velocity and history per origin account);
+//! the reference route parses the payout type instead.
 //!
 //! `BENCH_DB` names another database (an empty one: the benchmark loads
 //! its organisation into it); by default a fresh SQLite file is used.
@@ -29,7 +35,11 @@ use std::{
 };
 
 use bytes::Bytes;
-use clausum_core::{catalog::Segment, synthetic, wire::AssessRequest};
+use clausum_core::{
+    catalog::Segment,
+    synthetic,
+    wire::{AssessRequest, PayoutRequest},
+};
 use clausum_origin::{
     api,
     bootstrap::{self, NewOrganization},
@@ -60,11 +70,13 @@ struct Args {
     rules: usize,
     /// Also drive assess at 1× and 2× its saturation rate, open loop.
     overload: bool,
+    /// Payouts instead of pay-ins.
+    payout: bool,
 }
 
 fn args() -> Args {
     let mut a =
-        Args { seconds: 10, connections: 32, entries: 1_000_000, rules: 1_000, overload: false };
+        Args { seconds: 10, connections: 32, entries: 1_000_000, rules: 1_000, overload: false, payout: false };
     let argv: Vec<String> = std::env::args().collect();
     let mut i = 1;
     while i < argv.len() {
@@ -75,6 +87,7 @@ fn args() -> Args {
             "--entries" => a.entries = next().map_or(a.entries, |v| v as usize),
             "--rules" => a.rules = next().map_or(a.rules, |v| v as usize),
             "--overload" => a.overload = true,
+            "--payout" => a.payout = true,
             _ => {}
         }
         i += 1;
@@ -85,6 +98,12 @@ fn args() -> Args {
 /// The reference: parse the same JSON into the same type, echo it back.
 #[handler]
 fn echo_route(Json(body): Json<AssessRequest>) -> Json<AssessRequest> {
+    Json(body)
+}
+
+/// The payout reference.
+#[handler]
+fn echo_payout_route(Json(body): Json<PayoutRequest>) -> Json<PayoutRequest> {
     Json(body)
 }
 
@@ -106,7 +125,7 @@ async fn setup(a: &Args) -> Target {
         store.as_ref(),
         NewOrganization {
             name: "Bench".into(),
-            segment: Segment::Comercio,
+            segment: if a.payout { Segment::Banco } else { Segment::Comercio },
             admin_email: None,
             rate_limit_per_minute: i64::from(u32::MAX),
         },
@@ -116,7 +135,14 @@ async fn setup(a: &Args) -> Target {
     let org = creds.organization_id.clone();
 
     let t = Instant::now();
-    let rows: Vec<BlocklistRow> = synthetic::blocklist(a.entries, 1)
+    let entries = if a.payout {
+        let mut e = synthetic::blocklist(a.entries / 2, 1);
+        e.extend(synthetic::payout_blocklist(a.entries - a.entries / 2, 1));
+        e
+    } else {
+        synthetic::blocklist(a.entries, 1)
+    };
+    let rows: Vec<BlocklistRow> = entries
         .into_iter()
         .enumerate()
         .map(|(i, (lt, raw, sev, scope))| BlocklistRow {
@@ -169,6 +195,7 @@ async fn setup(a: &Args) -> Target {
     let addr = *acceptor.local_addr()[0].as_socket_addr().unwrap();
     let app = Route::new()
         .at("/bench/echo", post(echo_route))
+        .at("/bench/echo_payout", post(echo_payout_route))
         .nest("/", api::app(state, config.max_body_bytes))
         .boxed();
     tokio::spawn(poem::Server::new_with_acceptor(acceptor).run(app));
@@ -391,19 +418,22 @@ fn main() {
     let client_rt =
         tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
 
-    let bodies: Arc<Vec<Bytes>> = Arc::new(
-        (0..20_000)
-            .map(|i| Bytes::from(serde_json::to_vec(&synthetic::request(i)).unwrap()))
-            .collect(),
-    );
-    let key: Arc<str> = target.key.into();
-    let assess = Load {
-        addr: target.addr,
-        path: "/api/v1/assess",
-        key: key.clone(),
-        bodies: bodies.clone(),
+    let body = |i: u64| {
+        if a.payout {
+            serde_json::to_vec(&synthetic::payout_request(i)).unwrap()
+        } else {
+            serde_json::to_vec(&synthetic::request(i)).unwrap()
+        }
     };
-    let echo = Load { addr: target.addr, path: "/bench/echo", key, bodies };
+    let bodies: Arc<Vec<Bytes>> = Arc::new((0..20_000).map(|i| Bytes::from(body(i))).collect());
+    let key: Arc<str> = target.key.into();
+    let (route, echo_route) = if a.payout {
+        ("/api/v1/assess/payout", "/bench/echo_payout")
+    } else {
+        ("/api/v1/assess", "/bench/echo")
+    };
+    let assess = Load { addr: target.addr, path: route, key: key.clone(), bodies: bodies.clone() };
+    let echo = Load { addr: target.addr, path: echo_route, key, bodies };
 
     client_rt.block_on(async {
         eprintln!("saturation: {} connections, {} s per route", a.connections, a.seconds);
@@ -419,14 +449,14 @@ fn main() {
         println!();
         println!("| route | req/s | errors |");
         println!("|---|---|---|");
-        println!("| POST /api/v1/assess | {assess_rps:.0} | {assess_err} |");
-        println!("| POST /bench/echo (parse + echo) | {echo_rps:.0} | {echo_err} |");
+        println!("| POST {route} | {assess_rps:.0} | {assess_err} |");
+        println!("| POST {echo_route} (parse + echo) | {echo_rps:.0} | {echo_err} |");
         println!();
         println!("Latency at {half:.0} req/s (half of assess saturation, open loop):");
         println!();
         println!("| route | measured from | p50 | p90 | p99 | p99.9 | max | errors |");
         println!("|---|---|---|---|---|---|---|---|");
-        for (name, l) in [("POST /api/v1/assess", &assess_lat), ("POST /bench/echo", &echo_lat)] {
+        for (name, l) in [(route, &assess_lat), (echo_route, &echo_lat)] {
             for (from, h) in [("send", &l.service), ("schedule", &l.scheduled)] {
                 println!(
                     "| {name} | {from} | {:.2} ms | {:.2} ms | {:.2} ms | {:.2} ms | {:.2} ms | {} |",
