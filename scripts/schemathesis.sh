@@ -15,8 +15,9 @@ if [ ! -x "$VENV/bin/st" ]; then
   "$VENV/bin/pip" install -q "schemathesis==${VERSION}"
 fi
 
-cargo build --locked -q -p clausum-origin --bin clausum-origin
 BIN="${CARGO_TARGET_DIR:-target}/debug/clausum-origin"
+# scripts/test.sh has just built it (CLAUSUM_ORIGIN_BUILT); alone, build it.
+[ -n "${CLAUSUM_ORIGIN_BUILT:-}" ] && [ -x "$BIN" ] || cargo build --locked -q -p clausum-origin --bin clausum-origin
 WORK=$(mktemp -d)
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 DB="sqlite://$WORK/st.db"

@@ -47,6 +47,10 @@ scripts/build-sdk.sh
 step "tests (SQLite and PostgreSQL)"
 export CLAUSUM_TEST_POSTGRES_URL="${CLAUSUM_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 cargo test --workspace --locked
+# `cargo test` just built target/debug/clausum-origin (the CLI tests run
+# it); the steps below use that binary. A separate `cargo build` would
+# rebuild half the dependency tree with another feature set.
+export CLAUSUM_ORIGIN_BUILT=1
 
 step "sdk-wasm: collectors in headless Chromium (wasm-bindgen-test-runner + chromedriver)"
 # webdriver.json (in sdk-wasm/) points ChromeDriver at /usr/bin/chromium, headless.
@@ -62,14 +66,12 @@ edge_out="$(mktemp -d)"
 rm -rf "$edge_out"
 
 step "edge worker under workerd (Miniflare) in front of a real origin on loopback"
-cargo build --locked -p clausum-origin
 timeout 900 node --test --test-timeout=300000 tests/edge/
 
 step "npm: webhook verifier against the core's golden vectors"
 npm test --prefix npm
 
 step "browser SDK end to end: playwright-core + /usr/bin/chromium, a checkout page and a running origin"
-cargo build --locked -p clausum-origin
 npm run e2e --prefix npm
 
 step "npm pack: the package a checkout page installs"
