@@ -120,7 +120,8 @@ fn recorded(org: &str, i: u64, at: i64, policy: &Policy, index: &BlocklistIndex)
 
 fn main() {
     let a = args();
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let rt =
+        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     rt.block_on(async move {
         let dir = std::env::temp_dir().join(format!("clausum-backtest-{}", uuid::Uuid::new_v4().simple()));
         std::fs::create_dir_all(&dir).unwrap();

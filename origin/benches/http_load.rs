@@ -75,8 +75,14 @@ struct Args {
 }
 
 fn args() -> Args {
-    let mut a =
-        Args { seconds: 10, connections: 32, entries: 1_000_000, rules: 1_000, overload: false, payout: false };
+    let mut a = Args {
+        seconds: 10,
+        connections: 32,
+        entries: 1_000_000,
+        rules: 1_000,
+        overload: false,
+        payout: false,
+    };
     let argv: Vec<String> = std::env::args().collect();
     let mut i = 1;
     while i < argv.len() {
@@ -427,13 +433,13 @@ fn main() {
     };
     let bodies: Arc<Vec<Bytes>> = Arc::new((0..20_000).map(|i| Bytes::from(body(i))).collect());
     let key: Arc<str> = target.key.into();
-    let (route, echo_route) = if a.payout {
+    let (route, echo_path) = if a.payout {
         ("/api/v1/assess/payout", "/bench/echo_payout")
     } else {
         ("/api/v1/assess", "/bench/echo")
     };
     let assess = Load { addr: target.addr, path: route, key: key.clone(), bodies: bodies.clone() };
-    let echo = Load { addr: target.addr, path: echo_route, key, bodies };
+    let echo = Load { addr: target.addr, path: echo_path, key, bodies };
 
     client_rt.block_on(async {
         eprintln!("saturation: {} connections, {} s per route", a.connections, a.seconds);
@@ -450,13 +456,13 @@ fn main() {
         println!("| route | req/s | errors |");
         println!("|---|---|---|");
         println!("| POST {route} | {assess_rps:.0} | {assess_err} |");
-        println!("| POST {echo_route} (parse + echo) | {echo_rps:.0} | {echo_err} |");
+        println!("| POST {echo_path} (parse + echo) | {echo_rps:.0} | {echo_err} |");
         println!();
         println!("Latency at {half:.0} req/s (half of assess saturation, open loop):");
         println!();
         println!("| route | measured from | p50 | p90 | p99 | p99.9 | max | errors |");
         println!("|---|---|---|---|---|---|---|---|");
-        for (name, l) in [(route, &assess_lat), (echo_route, &echo_lat)] {
+        for (name, l) in [(route, &assess_lat), (echo_path, &echo_lat)] {
             for (from, h) in [("send", &l.service), ("schedule", &l.scheduled)] {
                 println!(
                     "| {name} | {from} | {:.2} ms | {:.2} ms | {:.2} ms | {:.2} ms | {:.2} ms | {} |",
