@@ -173,25 +173,31 @@ pub async fn backtest(
     let policy = Arc::new(org.settings.read().expect("settings lock").policy.clone());
     let flow = flow.map(Flow::as_str);
     let mut out = BacktestOutcome::default();
-    let mut after = None;
-    loop {
-        let rows = state
-            .store
-            .recorded_page(org_id, since, until, flow, after.take(), BACKTEST_PAGE)
-            .await?;
-        let Some(last) = rows.last() else { break };
-        after = Some((last.created_at, last.id.clone()));
+    let fetch = |after: Option<(i64, String)>| {
+        state.store.recorded_page(org_id, since, until, flow, after, BACKTEST_PAGE)
+    };
+    let mut rows = fetch(None).await?;
+    // Each page is replayed on the blocking pool while the next is read.
+    while let Some(last) = rows.last() {
+        let next_after = Some((last.created_at, last.id.clone()));
         let full = rows.len() as i64 == BACKTEST_PAGE;
         let (policy, draft) = (policy.clone(), draft.clone());
         let want = examples.saturating_sub(out.examples.len());
-        let page = tokio::task::spawn_blocking(move || replay_page(&policy, &draft, rows, want))
-            .await
-            .map_err(|e| ApiError::internal(&e))?;
+        let replay = tokio::task::spawn_blocking(move || replay_page(&policy, &draft, rows, want));
+        let next = async {
+            match full {
+                true => fetch(next_after).await.map(Some),
+                false => Ok(None),
+            }
+        };
+        let (page, next) = tokio::join!(replay, next);
+        let page = page.map_err(|e| ApiError::internal(&e))?;
         out.tally.merge(page.tally);
         out.examples.extend(page.examples);
         out.unreadable += page.unreadable;
-        if !full {
-            break;
+        match next? {
+            Some(r) => rows = r,
+            None => break,
         }
     }
     Ok(out)

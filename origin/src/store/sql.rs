@@ -418,6 +418,9 @@ macro_rules! sql_store {
                 // batch of up to MAX_INSERT_ROWS rows is one multi-row statement
                 // — atomic on its own, one round trip, one sync — and only a
                 // larger batch opens an explicit transaction around several.
+                if rows.is_empty() {
+                    return Ok(Vec::new());
+                }
                 if rows.len() <= MAX_INSERT_ROWS {
                     let mut conn = self.pool.acquire().await?;
                     return insert_chunk!(&mut *conn, rows, $placeholders);
