@@ -29,6 +29,10 @@ use clausum_origin::{
     store::TransactionRow,
 };
 
+/// The same allocator as the `clausum-origin` binary.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const DAY_MS: i64 = 86_400_000;
 
 struct Args {
