@@ -10,7 +10,7 @@ use std::{
 
 use bytes::Bytes;
 use clausum_core::{
-    beneficiaries::PayoutFacts,
+    beneficiaries::{PayoutFacts, PayoutKeys},
     engine::{self, Assessment, Context, OrgConfig, PayerIdentity},
     history::{HistoryView, PayerKey},
     keys::{self, KeyKind},
@@ -118,7 +118,7 @@ fn ingest_key_refused() -> ApiError {
     )
 }
 
-fn require_assess(key: &KeyInfo) -> Result<(), ApiError> {
+pub(crate) fn require_assess(key: &KeyInfo) -> Result<(), ApiError> {
     if keys::grants(&key.permissions, keys::PERM_ASSESS) {
         Ok(())
     } else {
@@ -253,30 +253,22 @@ async fn decide_and_record(
 ) -> Result<Answer, ApiError> {
     let Prepared { tx, stored_request, request_hash, precheck } = prepared;
     let precheck = *precheck;
-    let org = match state.org(&key.organization_id) {
-        Some(org) => org,
-        // Created by another process (the CLI, another replica) since this
-        // one loaded: load it now rather than wait for the reconcile.
-        None => {
-            state.reload_org(&key.organization_id).await?;
-            state.org(&key.organization_id).ok_or_else(|| {
-                ApiError::internal(&format!("organisation {} not found", key.organization_id))
-            })?
-        }
-    };
+    let org = state.org_or_load(&key.organization_id).await?;
     let settings = org.settings.read().expect("settings lock").clone();
     let submerchant_name = settings.submerchant(tx.submerchant_id.as_deref())?;
     let now = now_ms();
     // Velocity: a pre-check peeks, an authoritative assess counts itself.
-    let Gathered { payer, observation, velocity, history, ip_text, ip_country } =
-        gather(state, &org.id, tx, now, !precheck).await?;
+    let Gathered {
+        payer,
+        observation,
+        velocity,
+        history,
+        ip_text,
+        ip_country,
+        payout_keys,
+        payout,
+    } = gather(state, &org.id, &settings, tx, now, !precheck).await?;
     let flow = tx.flow();
-    let payout_keys =
-        tx.payout.as_ref().and_then(|p| engine::payout_keys(&state.digest_key, &org.id, p));
-    let payout = payout_keys.as_ref().map(|k| {
-        let window = settings.policy.payout.new_beneficiary_window_ms();
-        state.beneficiaries.lock().expect("beneficiaries lock").facts(k, now, window)
-    });
     let facts = Facts { velocity: &velocity, history: &history, ip_country, payout };
     let assessment = evaluate(&org, &settings, tx, flow, &facts, now);
 
@@ -439,6 +431,10 @@ pub(crate) struct Gathered {
     pub ip_text: Option<String>,
     /// Its country, when the geolocation database knows it.
     pub ip_country: Option<Country>,
+    /// A payout's known-beneficiary digests.
+    pub payout_keys: Option<PayoutKeys>,
+    /// What this node knows of its beneficiary.
+    pub payout: Option<PayoutFacts>,
 }
 
 /// Gathers the context of `tx`. With `count`, the request is counted in
@@ -447,6 +443,7 @@ pub(crate) struct Gathered {
 pub(crate) async fn gather(
     state: &AppState,
     org_id: &str,
+    settings: &OrgSettings,
     tx: &Transaction,
     now: i64,
     count: bool,
@@ -476,7 +473,13 @@ pub(crate) async fn gather(
         state.history.lock().expect("history lock").view(&payer, engine::primary_key(&payer));
     let ip_country =
         tx.device.ip.as_ref().zip(state.geo.as_ref()).and_then(|(ip, geo)| geo.country(ip.addr()));
-    Ok(Gathered { payer, observation, velocity, history, ip_text, ip_country })
+    let payout_keys =
+        tx.payout.as_ref().and_then(|p| engine::payout_keys(&state.digest_key, org_id, p));
+    let payout = payout_keys.as_ref().map(|k| {
+        let window = settings.policy.payout.new_beneficiary_window_ms();
+        state.beneficiaries.lock().expect("beneficiaries lock").facts(k, now, window)
+    });
+    Ok(Gathered { payer, observation, velocity, history, ip_text, ip_country, payout_keys, payout })
 }
 
 /// What [`evaluate`] reads besides the transaction.

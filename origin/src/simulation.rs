@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use clausum_core::{
     engine::{
-        self, Assessment,
+        Assessment,
         backtest::{self, Recorded, Tally},
     },
     policy::Policy,
@@ -54,19 +54,11 @@ pub async fn run(
     earlier: &[EarlierAttempt],
 ) -> Result<Run, ApiError> {
     let started = std::time::Instant::now();
-    let org = match state.org(org_id) {
-        Some(org) => org,
-        None => {
-            state.reload_org(org_id).await?;
-            state
-                .org(org_id)
-                .ok_or_else(|| ApiError::internal(&format!("organisation {org_id} not found")))?
-        }
-    };
+    let org = state.org_or_load(org_id).await?;
     let settings = org.settings.read().expect("settings lock").clone();
     let submerchant_name = settings.submerchant(tx.submerchant_id.as_deref())?;
     let now = now_ms();
-    let g = gather(state, org_id, tx, now, false).await?;
+    let g = gather(state, org_id, &settings, tx, now, false).await?;
     let velocity = if earlier.is_empty() {
         g.velocity
     } else {
@@ -81,15 +73,12 @@ pub async fn run(
         }
         scratch.peek(&Observation { id: earlier.len() as u64, ..g.observation.clone() })
     };
-    let payout =
-        tx.payout.as_ref().and_then(|p| engine::payout_keys(&state.digest_key, org_id, p)).map(
-            |k| {
-                let window = settings.policy.payout.new_beneficiary_window_ms();
-                state.beneficiaries.lock().expect("beneficiaries lock").facts(&k, now, window)
-            },
-        );
-    let facts =
-        Facts { velocity: &velocity, history: &g.history, ip_country: g.ip_country, payout };
+    let facts = Facts {
+        velocity: &velocity,
+        history: &g.history,
+        ip_country: g.ip_country,
+        payout: g.payout,
+    };
     let assessment: Assessment = evaluate(&org, &settings, tx, flow, &facts, now);
 
     let id = crate::api::common::new_id("sim");
@@ -169,7 +158,7 @@ pub async fn backtest(
     flow: Option<Flow>,
     examples: usize,
 ) -> Result<BacktestOutcome, ApiError> {
-    let org = state.org(org_id).ok_or_else(|| ApiError::internal(&"organisation not loaded"))?;
+    let org = state.org_or_load(org_id).await?;
     let policy = Arc::new(org.settings.read().expect("settings lock").policy.clone());
     let flow = flow.map(Flow::as_str);
     let mut out = BacktestOutcome::default();

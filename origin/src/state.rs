@@ -285,6 +285,19 @@ impl AppState {
         self.orgs.read().expect("orgs lock").get(id).cloned()
     }
 
+    /// An organisation's live state, loading it first when it was created
+    /// by another process (the CLI, another replica) since this one loaded,
+    /// rather than waiting for the reconcile.
+    pub async fn org_or_load(&self, id: &str) -> Result<Arc<OrgRuntime>, crate::error::ApiError> {
+        if let Some(org) = self.org(id) {
+            return Ok(org);
+        }
+        self.reload_org(id).await?;
+        self.org(id).ok_or_else(|| {
+            crate::error::ApiError::internal(&format!("organisation {id} not found"))
+        })
+    }
+
     /// (Re)loads one organisation: policy, rules and blocklist.
     pub async fn reload_org(&self, org_id: &str) -> StoreResult<()> {
         let Some(row) = self.store.organization(org_id).await? else {

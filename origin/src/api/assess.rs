@@ -4,7 +4,7 @@ use std::{sync::Arc, time::Instant};
 
 use clausum_core::{
     catalog::{self, Level, Segment},
-    keys::{self, KeyKind},
+    keys::KeyKind,
     normalize::{Currency, MAX_AMOUNT_MINOR},
     wire::{
         AssessRequest, AssessResponse, ErrorBody, ErrorCode, Flow, PayoutChannel, PayoutRequest,
@@ -338,12 +338,7 @@ impl AssessApi {
                 "Releasing an assessment needs a secret key (clm_sk_).",
             ));
         }
-        if !keys::grants(&key.permissions, keys::PERM_ASSESS) {
-            return Err(ApiError::new(
-                ErrorCode::Forbidden,
-                "This API key lacks the `assess` permission.",
-            ));
-        }
+        assess::require_assess(&key)?;
         let org = &key.organization_id;
         let row = match (body.value.transaction_id, body.value.session_id) {
             (Some(id), None) => state.store.transaction(org, id.trim()).await?,

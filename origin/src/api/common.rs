@@ -84,10 +84,34 @@ pub fn audit_row(
     after: Option<&impl Serialize>,
     now: i64,
 ) -> AuditRow {
+    audit_row_by(
+        principal.org(),
+        principal.actor(),
+        action,
+        resource_type,
+        resource_id,
+        before,
+        after,
+        now,
+    )
+}
+
+/// An audit row for a change `actor` (`user:…`, `api_key:…`) of `org` makes now.
+#[allow(clippy::too_many_arguments)]
+pub fn audit_row_by(
+    org: &str,
+    actor: String,
+    action: &str,
+    resource_type: &str,
+    resource_id: Option<&str>,
+    before: Option<&impl Serialize>,
+    after: Option<&impl Serialize>,
+    now: i64,
+) -> AuditRow {
     AuditRow {
         id: new_id("aud"),
-        organization_id: principal.org().to_owned(),
-        actor: principal.actor(),
+        organization_id: org.to_owned(),
+        actor,
         action: action.to_owned(),
         resource_type: resource_type.to_owned(),
         resource_id: resource_id.map(str::to_owned),

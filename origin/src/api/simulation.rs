@@ -325,9 +325,6 @@ impl SimulationApi {
         if examples > 100 {
             return Err(ApiError::field("examples", "`examples` is at most 100"));
         }
-        if state.org(p.org()).is_none() {
-            state.reload_org(p.org()).await?;
-        }
         let outcome = simulation::backtest(
             &state,
             p.org(),

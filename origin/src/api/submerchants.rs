@@ -28,7 +28,7 @@ use serde::{Deserialize, Serialize};
 use crate::{
     api::{
         Tag,
-        common::{Pagination, clean_text, iso, new_id, not_found, page},
+        common::{Pagination, audit_row_by, clean_text, iso, not_found, page},
     },
     auth::{DashboardToken, PartnerKey},
     error::ApiError,
@@ -380,17 +380,7 @@ fn audit(
     after: Option<&Submerchant>,
     now: i64,
 ) -> AuditRow {
-    AuditRow {
-        id: new_id("aud"),
-        organization_id: org.to_owned(),
-        actor: auth.actor(),
-        action: action.to_owned(),
-        resource_type: "submerchant".to_owned(),
-        resource_id: Some(id.to_owned()),
-        before_state: before.map(|b| serde_json::to_string(b).expect("serialises")),
-        after_state: after.map(|a| serde_json::to_string(a).expect("serialises")),
-        created_at: now,
-    }
+    audit_row_by(org, auth.actor(), action, "submerchant", Some(id), before, after, now)
 }
 
 fn name(value: Option<String>) -> Result<String, ApiError> {
