@@ -20,6 +20,7 @@ pub mod sessions;
 pub mod simulation;
 pub mod submerchants;
 pub mod team;
+pub mod ui;
 pub mod webhooks;
 
 use std::sync::Arc;
@@ -176,7 +177,9 @@ pub fn app(state: Arc<AppState>, max_body_bytes: usize) -> impl Endpoint {
         .at("/openapi.json", spec)
         .at("/metrics", poem::get(metrics_text))
         .at("/sdk/:file", poem::get(browser::sdk_file))
-        .nest("/api/v1/edge", edge::routes());
+        .nest("/api/v1/edge", edge::routes())
+        .at("/dashboard", poem::get(ui::page))
+        .at("/dashboard/*rest", poem::get(ui::page));
     normalize_errors(
         crate::metrics::measured(routes.with(CatchPanic::new().with_handler(panic_response)))
             .data(state)
