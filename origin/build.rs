@@ -18,7 +18,8 @@ fn main() {
         out.push_str(&format!("    ({rel:?}, include_bytes!({:?})),\n", abs.display().to_string()));
     }
     out.push_str("];\n");
-    let dest = Path::new(&env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("dashboard_files.rs");
+    let dest =
+        Path::new(&env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("dashboard_files.rs");
     fs::write(dest, out).expect("writes the asset table");
 }
 

@@ -73,6 +73,50 @@ pub const PERM_TRANSACTIONS_READ: &str = "transactions:read";
 /// Permission to ingest events.
 pub const PERM_INGEST: &str = "ingest";
 
+/// Permissions a secret key may carry (besides `*` and `resource:*` of
+/// their resources).
+pub const SECRET_PERMISSIONS: [&str; 5] = [
+    PERM_ASSESS,
+    PERM_FRAUD_REPORT,
+    PERM_TRANSACTIONS_READ,
+    "submerchants:read",
+    "submerchants:write",
+];
+
+/// Checks the permissions asked for a new key of `kind`: a publishable key
+/// may only `assess`, an ingest key only `ingest`, a secret key any of
+/// [`SECRET_PERMISSIONS`], `resource:*` of their resources, or `*`. `None`
+/// (or an empty list) gives the kind's defaults. The result is
+/// de-duplicated and sorted; the error names the permission refused.
+pub fn permissions_for(kind: KeyKind, asked: Option<&[String]>) -> Result<Vec<String>, String> {
+    let asked = match asked {
+        Some(a) if !a.is_empty() => a,
+        _ => return Ok(kind.default_permissions().iter().map(|p| (*p).to_owned()).collect()),
+    };
+    let allowed = |p: &str| match kind {
+        KeyKind::Publishable => p == PERM_ASSESS,
+        KeyKind::Ingest => p == PERM_INGEST,
+        KeyKind::Secret => {
+            p == "*"
+                || SECRET_PERMISSIONS.contains(&p)
+                || p.strip_suffix(":*").is_some_and(|res| {
+                    SECRET_PERMISSIONS.iter().any(|s| s.split(':').next() == Some(res))
+                })
+        }
+    };
+    let mut out: Vec<String> = Vec::with_capacity(asked.len());
+    for p in asked {
+        let p = p.trim();
+        if !allowed(p) {
+            return Err(format!("a {} key cannot carry the permission `{p}`", kind.as_str()));
+        }
+        out.push(p.to_owned());
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
 /// Whether a permission list grants `wanted` (`*` grants everything,
 /// `resource:*` grants every action on the resource).
 pub fn grants(permissions: &[String], wanted: &str) -> bool {
@@ -213,6 +257,24 @@ mod tests {
             *b = seed.wrapping_mul(31).wrapping_add((i as u8).wrapping_mul(7));
         }
         ApiKey::generate(kind, r)
+    }
+
+    #[test]
+    fn new_key_permissions_follow_the_kind() {
+        let s = |v: &[&str]| v.iter().map(|p| (*p).to_owned()).collect::<Vec<_>>();
+        assert_eq!(permissions_for(KeyKind::Secret, None).unwrap(), s(&["*"]));
+        assert_eq!(permissions_for(KeyKind::Ingest, Some(&[])).unwrap(), s(&["ingest"]));
+        assert_eq!(
+            permissions_for(KeyKind::Secret, Some(&s(&["fraud:report", "assess", "assess"])))
+                .unwrap(),
+            s(&["assess", "fraud:report"])
+        );
+        assert!(permissions_for(KeyKind::Secret, Some(&s(&["submerchants:*"]))).is_ok());
+        assert!(permissions_for(KeyKind::Secret, Some(&s(&["ingest"]))).is_err());
+        assert!(permissions_for(KeyKind::Secret, Some(&s(&["admin:*"]))).is_err());
+        let e = permissions_for(KeyKind::Publishable, Some(&s(&["fraud:report"]))).unwrap_err();
+        assert!(e.contains("publishable") && e.contains("fraud:report"), "{e}");
+        assert!(permissions_for(KeyKind::Ingest, Some(&s(&["*"]))).is_err());
     }
 
     #[test]

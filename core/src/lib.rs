@@ -45,6 +45,7 @@ pub mod digest;
 pub mod engine;
 pub mod history;
 pub mod keys;
+pub mod mask;
 pub mod normalize;
 pub mod policy;
 pub mod ratelimit;

@@ -26,8 +26,11 @@ export function freePort() {
   });
 }
 
-/** Starts the origin on a fresh database; returns {base, keys, stop}. */
-export async function startOrigin() {
+/**
+ * Starts the origin on a fresh database with one organisation; returns
+ * {base, keys, adminEmail, adminPassword, stop}.
+ */
+export async function startOrigin({ org = 'E2E Shop' } = {}) {
   const dir = mkdtempSync(path.join(tmpdir(), 'clausum-e2e-'));
   const env = {
     ...process.env,
@@ -38,7 +41,7 @@ export async function startOrigin() {
     CLAUSUM_EMAIL_WORKER: 'false',
     CLAUSUM_LOG: 'warn',
   };
-  const creds = JSON.parse(execFileSync(originBin, ['init', '--org', 'E2E Shop', '--segment', 'comercio', '--json'], { env }).toString());
+  const creds = JSON.parse(execFileSync(originBin, ['init', '--org', org, '--segment', 'comercio', '--json'], { env }).toString());
   const port = await freePort();
   const child = spawn(originBin, ['serve'], { env: { ...env, CLAUSUM_LISTEN: `127.0.0.1:${port}` }, stdio: ['ignore', 'inherit', 'inherit'] });
   const base = `http://127.0.0.1:${port}`;
@@ -54,7 +57,7 @@ export async function startOrigin() {
     await new Promise((r) => child.once('exit', r));
     rmSync(dir, { recursive: true, force: true });
   };
-  return { base, keys: creds.keys, stop };
+  return { base, keys: creds.keys, adminEmail: creds.admin_email, adminPassword: creds.admin_password, stop };
 }
 
 /** The checkout page. `sdkSrc` is the script tag's src, `apiUrl` an optional override. */

@@ -11,6 +11,7 @@ pub mod dashboard;
 pub mod edge;
 pub mod health;
 pub mod ingest;
+pub mod keys;
 pub mod notifications;
 pub mod providers;
 pub mod raw_body;
@@ -20,6 +21,7 @@ pub mod sessions;
 pub mod simulation;
 pub mod submerchants;
 pub mod team;
+pub mod transactions;
 pub mod ui;
 pub mod webhooks;
 
@@ -72,6 +74,8 @@ pub enum Tag {
     Submerchants,
     /// Provider integrations, ingestion rules, ingested events and alerts (dashboard token).
     Integrations,
+    /// The transaction monitor: recorded assessments (dashboard token or secret key).
+    Transactions,
     /// Service health.
     System,
 }
@@ -93,7 +97,13 @@ pub type Apis = (
     providers::ProvidersApi,
     ingest::IngestApi,
     // poem-openapi composes tuples of up to 16: the rest nest.
-    (submerchants::SubmerchantsApi, simulation::SimulationApi, health::HealthApi),
+    (
+        submerchants::SubmerchantsApi,
+        simulation::SimulationApi,
+        transactions::TransactionsApi,
+        keys::KeysApi,
+        health::HealthApi,
+    ),
 );
 
 /// The OpenAPI service of every operation.
@@ -113,7 +123,13 @@ pub fn service() -> OpenApiService<Apis, ()> {
         notifications::NotificationsApi,
         providers::ProvidersApi,
         ingest::IngestApi,
-        (submerchants::SubmerchantsApi, simulation::SimulationApi, health::HealthApi),
+        (
+            submerchants::SubmerchantsApi,
+            simulation::SimulationApi,
+            transactions::TransactionsApi,
+            keys::KeysApi,
+            health::HealthApi,
+        ),
     );
     OpenApiService::new(apis, "Clausum API", API_VERSION)
         .description(
@@ -178,6 +194,7 @@ pub fn app(state: Arc<AppState>, max_body_bytes: usize) -> impl Endpoint {
         .at("/metrics", poem::get(metrics_text))
         .at("/sdk/:file", poem::get(browser::sdk_file))
         .nest("/api/v1/edge", edge::routes())
+        .at("/invite/:token", poem::get(ui::page))
         .at("/dashboard", poem::get(ui::page))
         .at("/dashboard/*rest", poem::get(ui::page));
     normalize_errors(
@@ -186,6 +203,7 @@ pub fn app(state: Arc<AppState>, max_body_bytes: usize) -> impl Endpoint {
             .data(BodyLimit(max_body_bytes)),
     )
     .around(browser::cors)
+    .around(ui::home)
 }
 
 /// `GET /metrics`: Prometheus text. Aggregates only — no request data, no

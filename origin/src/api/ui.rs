@@ -15,8 +15,8 @@ use std::path::PathBuf;
 
 use clausum_core::wire::{ErrorBody, ErrorCode};
 use poem::{
-    Request, Response, handler,
-    http::{StatusCode, header},
+    Endpoint, IntoResponse, Request, Response, handler,
+    http::{Method, StatusCode, header},
 };
 use sha2::{Digest, Sha256};
 
@@ -28,10 +28,16 @@ const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-
     connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; \
     form-action 'self'; frame-ancestors 'none'";
 
-/// `GET /`: the dashboard is what a person opening the server wants.
-#[handler]
-pub fn root() -> Response {
-    Response::builder().status(StatusCode::SEE_OTHER).header(header::LOCATION, "/dashboard").finish()
+/// Middleware: `GET /` redirects to the dashboard, what a person opening
+/// the server's address wants. (The API service owns `/`'s routing table.)
+pub async fn home<E: Endpoint>(ep: E, req: Request) -> poem::Result<Response> {
+    if req.uri().path() == "/" && req.method() == Method::GET {
+        return Ok(Response::builder()
+            .status(StatusCode::SEE_OTHER)
+            .header(header::LOCATION, "/dashboard")
+            .finish());
+    }
+    ep.call(req).await.map(IntoResponse::into_response)
 }
 
 /// `GET /dashboard` and everything under it.

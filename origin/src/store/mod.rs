@@ -10,6 +10,7 @@ mod audit;
 mod blocklists;
 mod cases;
 pub mod ingest;
+mod keys;
 pub mod notifications;
 pub(crate) mod outbox;
 mod overview;
@@ -19,6 +20,7 @@ pub mod sessions;
 pub mod simulations;
 mod sql;
 pub mod submerchants;
+mod transactions;
 mod users;
 pub mod webhooks;
 pub mod writer;
@@ -34,6 +36,7 @@ pub use cases::{
 pub use ingest::{
     AlertRow, IngestOutcome, IngestStore, Ingested, IngestedEventRow, IngestionRuleRow,
 };
+pub use keys::KeyStore;
 pub use notifications::{EmailOutcome, EmailRow, NotificationStore};
 pub use outbox::{OutboxEventRow, OutboxStore};
 pub use overview::{DecisionSlot, OverviewFilter, OverviewStore};
@@ -46,6 +49,7 @@ pub use sessions::{SdkSessionRow, SessionStore};
 pub use simulations::{RecordedRow, SimulationRow, SimulationStore};
 pub use sql::{CHANGES_CHANNEL, PgStore, SqliteStore};
 pub use submerchants::{SubmerchantFilter, SubmerchantRow, SubmerchantStore};
+pub use transactions::{TransactionFilter, TransactionStore};
 pub use users::{InviteRow, UserStore};
 pub use webhooks::{
     AttemptOutcome, AttemptRow, DeliveryRow, DueDelivery, EndpointRow, WebhookStore,
@@ -307,6 +311,8 @@ pub trait Store:
     + SessionStore
     + SubmerchantStore
     + SimulationStore
+    + TransactionStore
+    + KeyStore
     + Send
     + Sync
     + 'static

@@ -178,6 +178,7 @@ macro_rules! insert_key {
         .map_err(on_unique)?;
     }};
 }
+pub(super) use insert_key;
 
 /// Rows per multi-row insert statement at most. Statements are prepared
 /// per row count, so this also bounds the prepared-statement cache (sqlx

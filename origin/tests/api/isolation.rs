@@ -24,6 +24,7 @@ struct Owned {
     ingestion_rule: String,
     ingested_event: String,
     submerchant: String,
+    api_key: String,
 }
 
 async fn create_in_a(app: &TestApp, admin: &str) -> Owned {
@@ -89,6 +90,10 @@ async fn create_in_a(app: &TestApp, admin: &str) -> Owned {
         .post(admin, "/api/v1/submerchants", &json!({"id": "sub_a_only", "name": "A's shop"}))
         .await;
     assert_eq!(sub.status, StatusCode::CREATED, "{}", sub.json);
+    let key = app
+        .post(admin, "/api/v1/api-keys", &json!({"kind": "secret", "name": "A's backoffice"}))
+        .await;
+    assert_eq!(key.status, StatusCode::CREATED, "{}", key.json);
     Owned {
         entry: entry.json["id"].as_str().unwrap().to_owned(),
         case: report.json["data"]["case"]["id"].as_str().unwrap().to_owned(),
@@ -100,6 +105,7 @@ async fn create_in_a(app: &TestApp, admin: &str) -> Owned {
         ingestion_rule: ingestion_rule.json["id"].as_str().unwrap().to_owned(),
         ingested_event: ingested.json["event_id"].as_str().unwrap().to_owned(),
         submerchant: "sub_a_only".to_owned(),
+        api_key: key.json["api_key"]["id"].as_str().unwrap().to_owned(),
     }
 }
 
@@ -275,6 +281,13 @@ async fn foreign_ids_answer_not_found_everywhere(app: TestApp) {
             format!("/api/v1/submerchants/{}", a.submerchant),
             None,
         ),
+        (
+            Method::GET,
+            "/api/v1/transactions/{id}",
+            format!("/api/v1/transactions/{}", a.transaction),
+            None,
+        ),
+        (Method::DELETE, "/api/v1/api-keys/{id}", format!("/api/v1/api-keys/{}", a.api_key), None),
     ];
     for (method, _, path, body) in &walk {
         let r = app.call(method.clone(), path, Some(&admin_b), body.as_ref()).await;
@@ -311,6 +324,8 @@ async fn foreign_ids_answer_not_found_everywhere(app: TestApp) {
         "/api/v1/ingested-events",
         "/api/v1/alerts",
         "/api/v1/simulation/runs",
+        "/api/v1/transactions",
+        "/api/v1/api-keys",
     ] {
         let r = app.get(&admin_b, path).await;
         assert_eq!(r.status, StatusCode::OK, "{path}: {}", r.json);
@@ -325,6 +340,7 @@ async fn foreign_ids_answer_not_found_everywhere(app: TestApp) {
             &a.delivery,
             &a.ingestion_rule,
             &a.ingested_event,
+            &a.api_key,
         ] {
             assert!(!text.contains(id.as_str()), "{path} leaks {id}");
         }
@@ -342,6 +358,9 @@ async fn foreign_ids_answer_not_found_everywhere(app: TestApp) {
     assert_eq!(app.get(&admin_a, &format!("/api/v1/rules/{}", a.rule)).await.json["enabled"], true);
     let rule = app.get(&admin_a, &format!("/api/v1/ingestion-rules/{}", a.ingestion_rule)).await;
     assert_eq!(rule.json["enabled"], true, "{}", rule.json);
+    let keys = app.get(&admin_a, "/api/v1/api-keys").await;
+    assert_eq!(keys.json["data"][0]["id"], a.api_key.as_str(), "{}", keys.json);
+    assert_eq!(keys.json["data"][0]["status"], "active", "{}", keys.json);
     let case = app.get(&admin_a, &format!("/api/v1/cases/{}", a.case)).await;
     assert_ne!(case.json["title"], "taken over", "{}", case.json);
 

@@ -16,6 +16,7 @@ mod ingest;
 mod isolation;
 mod limits;
 mod metrics;
+mod monitor;
 mod openapi;
 mod pan_scan;
 mod payout;

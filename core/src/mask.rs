@@ -1,0 +1,147 @@
+//! Masking personal data for readers who may see that a value exists but
+//! not what it is (the dashboard's viewer role).
+//!
+//! Masking keeps just enough to tell two values apart at a glance (an
+//! email's first letter and domain, an IP's network, a number's last four)
+//! and never enough to reach the person. One function decides, per JSON
+//! field name, what a stored request may show, so every screen and every
+//! endpoint masks the same way.
+
+use serde_json::Value;
+
+/// The masking character.
+const STAR: char = '*';
+
+/// `juan.perez@gmail.com` → `j***@gmail.com`. Text without `@` is masked whole.
+pub fn email(value: &str) -> String {
+    match value.rsplit_once('@') {
+        Some((local, domain)) => {
+            let first: String = local.chars().take(1).collect();
+            format!("{first}***@{domain}")
+        }
+        None => tail(value, 0),
+    }
+}
+
+/// `203.0.113.7` → `203.0.113.*`; `2001:db8:85a3::8a2e:370:7334` →
+/// `2001:db8:85a3:*` (the network a /24 or /48 names, not the host).
+pub fn ip(value: &str) -> String {
+    match value.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V4(v4)) => {
+            let [a, b, c, _] = v4.octets();
+            format!("{a}.{b}.{c}.*")
+        }
+        Ok(std::net::IpAddr::V6(v6)) => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:*", s[0], s[1], s[2])
+        }
+        Err(_) => tail(value, 0),
+    }
+}
+
+/// Every character but the last `keep` replaced by `*` (at least half of
+/// the value is always masked, so a short value is not given away).
+pub fn tail(value: &str, keep: usize) -> String {
+    let n = value.chars().count();
+    let keep = keep.min(n / 2);
+    value.chars().enumerate().map(|(i, c)| if i + keep < n { STAR } else { c }).collect()
+}
+
+/// Masks the personal data of a stored request (pay-in or payout, as the
+/// API received it after normalisation) in place, by field name at any
+/// depth: emails and IPs keep their domain and network, identifiers,
+/// account numbers and phone numbers their last four, names and addresses
+/// nothing. Amounts, countries, currencies, card BINs and last-fours (not
+/// personal on their own), behaviour counters and signals stay.
+pub fn request(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            for (key, v) in map.iter_mut() {
+                match (field(key), v.as_str()) {
+                    (Some(rule), Some(text)) => *v = Value::String(rule(text)),
+                    (Some(_), None) if !v.is_object() && !v.is_array() && !v.is_null() => {
+                        *v = Value::String(tail(&v.to_string(), 0));
+                    }
+                    _ => request(v),
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(request),
+        _ => {}
+    }
+}
+
+/// The masking of one field name, if it holds personal data.
+fn field(name: &str) -> Option<fn(&str) -> String> {
+    Some(match name {
+        "email" | "victim_email" | "beneficiary_email" => email,
+        "ip" | "ip_address" => ip,
+        "phone" | "customer_id" | "account_id" | "clabe" | "iban" | "account_number"
+        | "account_hash" | "fingerprint" | "device_fingerprint" | "document_id" | "tax_id" => {
+            |v| tail(v, 4)
+        }
+        "name" | "full_name" | "victim_name" | "city" | "postal_code" | "address" | "line1"
+        | "line2" | "street" => |v| tail(v, 0),
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn emails_keep_first_letter_and_domain() {
+        assert_eq!(email("juan.perez@gmail.com"), "j***@gmail.com");
+        assert_eq!(email("a@b.co"), "a***@b.co");
+        assert_eq!(email("not-an-email"), "************");
+    }
+
+    #[test]
+    fn ips_keep_their_network() {
+        assert_eq!(ip("203.0.113.7"), "203.0.113.*");
+        assert_eq!(ip("2001:db8:85a3::8a2e:370:7334"), "2001:db8:85a3:*");
+        assert_eq!(ip("garbage"), "*******");
+    }
+
+    #[test]
+    fn tails_never_show_more_than_half() {
+        assert_eq!(tail("+525512345678", 4), "*********5678");
+        assert_eq!(tail("abc", 4), "**c");
+        assert_eq!(tail("", 4), "");
+        assert_eq!(tail("Juan Pérez", 0), "**********");
+    }
+
+    #[test]
+    fn requests_mask_personal_fields_at_any_depth() {
+        let mut v = json!({
+            "amount": 1500, "currency": "MXN", "email": "ana@example.com", "phone": "+525512345678",
+            "customer_id": "cus_12345678",
+            "payment_method": {"card_bin": "424242", "card_last4": "4242"},
+            "device": {"ip": "198.51.100.20", "fingerprint": "fp_abcdef123456", "timezone": "America/Mexico_City"},
+            "billing": {"country": "MX", "city": "Puebla", "postal_code": "72000"},
+            "beneficiary": {"name": "Ana López", "clabe": "002010077777777771", "country": "MX"},
+            "origin": {"account_id": 123456789},
+            "metadata": {"items": [{"email": "b@x.mx"}]}
+        });
+        request(&mut v);
+        assert_eq!(v["email"], "a***@example.com");
+        assert_eq!(v["phone"], "*********5678");
+        assert_eq!(v["customer_id"], "********5678");
+        assert_eq!(v["payment_method"]["card_bin"], "424242");
+        assert_eq!(v["device"]["ip"], "198.51.100.*");
+        assert_eq!(v["device"]["fingerprint"], "***********3456");
+        assert_eq!(v["device"]["timezone"], "America/Mexico_City");
+        assert_eq!(
+            v["billing"],
+            json!({"country": "MX", "city": "******", "postal_code": "*****"})
+        );
+        assert_eq!(v["beneficiary"]["name"], "*********");
+        assert_eq!(v["beneficiary"]["clabe"], "**************7771");
+        assert_eq!(v["beneficiary"]["country"], "MX");
+        assert_eq!(v["origin"]["account_id"], "*********");
+        assert_eq!(v["metadata"]["items"][0]["email"], "b***@x.mx");
+        assert_eq!(v["amount"], 1500);
+    }
+}
