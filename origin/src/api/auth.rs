@@ -3,7 +3,11 @@
 
 use std::sync::Arc;
 
-use clausum_core::{keys::hash_key, roles::Role, wire::ErrorCode};
+use clausum_core::{
+    keys::hash_key,
+    roles::{Action, Role},
+    wire::ErrorCode,
+};
 use poem::web::{Data, RemoteAddr};
 use poem_openapi::{ApiResponse, Object, OpenApi, payload::Json};
 use serde::Deserialize;
@@ -56,6 +60,9 @@ pub struct UserOut {
     pub created_at: String,
     /// Whether the user was removed from the team.
     pub disabled: bool,
+    /// Every management action the role allows (`Role::can`): the
+    /// dashboard shows only what the API would accept.
+    pub permissions: Vec<Action>,
 }
 
 impl From<&UserRow> for UserOut {
@@ -68,6 +75,9 @@ impl From<&UserRow> for UserOut {
             role: u.role.clone(),
             created_at: iso(u.created_at),
             disabled: u.disabled_at.is_some(),
+            permissions: Role::parse(&u.role)
+                .map(|r| Action::ALL.into_iter().filter(|a| r.can(*a)).collect())
+                .unwrap_or_default(),
         }
     }
 }

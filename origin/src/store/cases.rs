@@ -112,6 +112,8 @@ pub struct CaseFilter {
     pub priority: Option<String>,
     /// Only this jurisdiction.
     pub jurisdiction: Option<String>,
+    /// Only this incident type.
+    pub incident_type: Option<String>,
     /// Case-insensitive substring of reference, title, description or victim.
     pub search: Option<String>,
     /// Created at or after (unix ms).
@@ -289,7 +291,8 @@ const CASE_FILTER: &str = "WHERE organization_id = $1 AND ($2 IS NULL OR status 
     AND ($5 IS NULL OR LOWER(reference_number) LIKE $5 ESCAPE '\\' OR LOWER(title) LIKE $5 ESCAPE '\\' \
          OR LOWER(COALESCE(description, '')) LIKE $5 ESCAPE '\\' \
          OR LOWER(COALESCE(victim_name, '')) LIKE $5 ESCAPE '\\') \
-    AND ($6 IS NULL OR created_at >= $6) AND ($7 IS NULL OR created_at < $7)";
+    AND ($6 IS NULL OR created_at >= $6) AND ($7 IS NULL OR created_at < $7) \
+    AND ($8 IS NULL OR incident_type = $8)";
 
 /// Inserts a case on a transaction.
 macro_rules! insert_case_row {
@@ -423,6 +426,7 @@ macro_rules! impl_case_store {
                     .bind(&search)
                     .bind(f.from_ms)
                     .bind(f.to_ms)
+                    .bind(&f.incident_type)
                     .fetch_one(&self.pool)
                     .await?;
                 // `sort_by` is one of SORTABLE (checked by the caller), never client text.
@@ -437,7 +441,7 @@ macro_rules! impl_case_store {
                 };
                 let rows = sqlx::query_as(&format!(
                     "SELECT {CASE_COLUMNS} FROM cases {CASE_FILTER} ORDER BY {sort} {order}, id {order} \
-                     LIMIT $8 OFFSET $9"
+                     LIMIT $9 OFFSET $10"
                 ))
                 .bind(org_id)
                 .bind(&f.status)
@@ -446,6 +450,7 @@ macro_rules! impl_case_store {
                 .bind(&search)
                 .bind(f.from_ms)
                 .bind(f.to_ms)
+                .bind(&f.incident_type)
                 .bind(f.limit)
                 .bind(f.offset)
                 .fetch_all(&self.pool)

@@ -121,6 +121,11 @@ async fn created_cases_are_listed_filtered_searched_sorted_and_read(app: TestApp
     assert_eq!(listed(&app, &admin, "status=enviado").await.1, 0);
     assert_eq!(listed(&app, &admin, "priority=alta").await, (vec![a.clone()], 1));
     assert_eq!(listed(&app, &admin, "jurisdiction=cl").await, (vec![b.clone()], 1));
+    assert_eq!(listed(&app, &admin, "incident_type=robo_identidad").await, (vec![b.clone()], 1));
+    assert_eq!(
+        listed(&app, &admin, "incident_type=otro&status=borrador").await,
+        (vec![c.clone()], 1)
+    );
     assert_eq!(listed(&app, &admin, "search=IDENTIDAD").await, (vec![b.clone()], 1));
     assert_eq!(
         listed(&app, &admin, "search=banco").await.0,
@@ -798,6 +803,7 @@ async fn malformed_bodies_and_queries_are_400(app: TestApp) {
         "status=abierto",
         "priority=high",
         "jurisdiction=US",
+        "incident_type=hacking",
         "limit=0",
         "limit=501",
         "offset=-1",

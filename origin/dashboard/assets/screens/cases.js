@@ -48,11 +48,10 @@ export async function render(main, { query, navigate }) {
   main.append(head, newBox, form, status, results);
 
   const params = { limit: LIMIT, offset: Number(val('offset') || 0) };
-  for (const k of FILTERS) if (val(k) && k !== 'incident_type') params[k] = val(k);
+  for (const k of FILTERS) if (val(k)) params[k] = val(k);
   try {
     const page = await get('/cases', params);
-    // The API has no incident-type filter: it is applied to the page shown.
-    const rows = val('incident_type') ? page.data.filter((c) => c.incident_type === val('incident_type')) : page.data;
+    const rows = page.data;
     const cols = [
       { label: t('cases.reference'), cell: (c) => h('a', { href: `/dashboard/cases/${encodeURIComponent(c.id)}` }, c.reference_number) },
       { label: t('cases.caseTitle'), cell: (c) => c.title },

@@ -1,6 +1,6 @@
 //! The case listing's query parameters, checked and turned into a filter.
 
-use clausum_core::cases::{CaseStatus, Jurisdiction, Priority};
+use clausum_core::cases::{CaseStatus, IncidentType, Jurisdiction, Priority};
 
 use super::input::query_enum;
 use crate::{
@@ -21,6 +21,8 @@ pub struct ListQuery {
     pub priority: Option<String>,
     /// `jurisdiction`.
     pub jurisdiction: Option<String>,
+    /// `incident_type`.
+    pub incident_type: Option<String>,
     /// `search`.
     pub search: Option<String>,
     /// `from_date`.
@@ -62,6 +64,8 @@ impl ListQuery {
                 .map(|p| p.as_str().to_owned()),
             jurisdiction: query_enum::<Jurisdiction>("jurisdiction", self.jurisdiction)?
                 .map(|j| j.as_str().to_owned()),
+            incident_type: query_enum::<IncidentType>("incident_type", self.incident_type)?
+                .map(|i| i.as_str().to_owned()),
             search,
             from_ms,
             to_ms,

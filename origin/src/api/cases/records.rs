@@ -52,7 +52,7 @@ impl CaseRecordsApi {
     /// List cases.
     ///
     /// The organisation's cases, filtered by status, priority, jurisdiction,
-    /// text and creation time, sorted and paged. Roles: every role.
+    /// incident type, text and creation time, sorted and paged. Roles: every role.
     #[oai(path = "/", method = "get")]
     #[allow(clippy::too_many_arguments)]
     async fn list(
@@ -65,6 +65,9 @@ impl CaseRecordsApi {
         priority: Query<Option<String>>,
         /// Only this jurisdiction: `CL`, `MX`, `BR`, `PE`, `CO`, `UY` or `AR` (any case).
         jurisdiction: Query<Option<String>>,
+        /// Only this incident type: `phishing`, `ingenieria_social`, `transferencia_no_autorizada`,
+        /// `robo_identidad`, `fraude_interno` or `otro`.
+        incident_type: Query<Option<String>>,
         /// Case-insensitive text in the reference number, title, description
         /// or victim name (at most 200 characters).
         search: Query<Option<String>>,
@@ -90,6 +93,7 @@ impl CaseRecordsApi {
             status: status.0,
             priority: priority.0,
             jurisdiction: jurisdiction.0,
+            incident_type: incident_type.0,
             search: search.0,
             from_date: from_date.0,
             to_date: to_date.0,
