@@ -148,6 +148,11 @@ fn print_credentials(out: &mut impl Write, c: &bootstrap::Credentials) -> std::i
 fn print_first_start(c: &bootstrap::Credentials, config: &Config) -> std::io::Result<()> {
     let mut out = std::io::stdout().lock();
     print_credentials(&mut out, c)?;
+    writeln!(
+        out,
+        "\nDashboard: http://{}/dashboard (sign in with admin_email and admin_password above)",
+        config.listen
+    )?;
     writeln!(out, "\nTry it:\n  export CLAUSUM_SECRET_KEY={}", c.keys.secret)?;
     writeln!(
         out,

@@ -46,18 +46,31 @@ async fn first_serve_bootstraps_a_sandbox_that_answers_assess() {
     let stdout = child.stdout.take().unwrap();
     let _server = Server(child);
 
-    // The first start prints the sandbox's secret key once. The rest of
-    // stdout is drained on a thread, as a terminal would read it.
+    // The first start prints the sandbox's admin login and secret key
+    // once. The rest of stdout is drained on a thread, as a terminal would
+    // read it.
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if let Some(k) = line.strip_prefix("secret key:") {
-                let _ = tx.send(k.trim().to_owned());
+            for label in ["admin_email:", "admin_password:", "secret key:", "Dashboard:"] {
+                if let Some(v) = line.strip_prefix(label) {
+                    let _ = tx.send((label, v.trim().to_owned()));
+                }
             }
         }
     });
-    let secret = rx.recv_timeout(Duration::from_secs(30)).expect("a secret key was printed");
+    let mut printed = std::collections::HashMap::new();
+    while printed.len() < 4 {
+        let (label, value) =
+            rx.recv_timeout(Duration::from_secs(30)).expect("the first start prints its secrets");
+        printed.insert(label, value);
+    }
+    let secret = printed["secret key:"].clone();
     assert!(secret.starts_with("clm_sk_"));
+    assert!(
+        printed["Dashboard:"].starts_with(&format!("http://127.0.0.1:{port}/dashboard")),
+        "{printed:?}"
+    );
 
     let client = reqwest::Client::new();
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -81,6 +94,20 @@ async fn first_serve_bootstraps_a_sandbox_that_answers_assess() {
     assert_eq!(res.status(), 200);
     let json: serde_json::Value = res.json().await.unwrap();
     assert_eq!(json["decision"], "approve");
+
+    // A newcomer signs in to the dashboard with the printed login.
+    let page = client.get(format!("http://127.0.0.1:{port}/dashboard")).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("assets/app.js"));
+    let login = client
+        .post(format!("http://127.0.0.1:{port}/api/v1/auth/login"))
+        .json(&serde_json::json!({"email": printed["admin_email:"], "password": printed["admin_password:"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 200);
+    let login: serde_json::Value = login.json().await.unwrap();
+    assert_eq!(login["user"]["role"], "admin");
     drop(_server);
     let _ = std::fs::remove_dir_all(dir);
 }
