@@ -111,7 +111,10 @@ export async function seedDashboard({ base, keys, adminEmail, adminPassword }) {
   };
 }
 
-/** The origin the dashboard tests use: the harness's, with a Spanish shop name. */
-export function startDashboardOrigin() {
-  return startOrigin({ org: 'Tienda Demo' });
+/**
+ * The origin the dashboard tests use: the harness's, with a Spanish shop
+ * name; `env` overrides the harness's variables.
+ */
+export function startDashboardOrigin({ env } = {}) {
+  return startOrigin({ org: 'Tienda Demo', env });
 }

@@ -28,9 +28,10 @@ export function freePort() {
 
 /**
  * Starts the origin on a fresh database with one organisation; returns
- * {base, keys, adminEmail, adminPassword, stop}.
+ * {base, keys, adminEmail, adminPassword, stop}. `env` overrides the
+ * variables set here (for example `CLAUSUM_WEBHOOK_WORKER: 'true'`).
  */
-export async function startOrigin({ org = 'E2E Shop' } = {}) {
+export async function startOrigin({ org = 'E2E Shop', env: overrides = {} } = {}) {
   const dir = mkdtempSync(path.join(tmpdir(), 'clausum-e2e-'));
   const env = {
     ...process.env,
@@ -40,6 +41,7 @@ export async function startOrigin({ org = 'E2E Shop' } = {}) {
     CLAUSUM_WEBHOOK_WORKER: 'false',
     CLAUSUM_EMAIL_WORKER: 'false',
     CLAUSUM_LOG: 'warn',
+    ...overrides,
   };
   const creds = JSON.parse(execFileSync(originBin, ['init', '--org', org, '--segment', 'comercio', '--json'], { env }).toString());
   const port = await freePort();

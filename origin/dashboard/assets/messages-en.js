@@ -124,7 +124,7 @@ export default {
   'kind.secret': 'Server (secret)', 'kind.publishable': 'Checkout (browser)', 'kind.ingest': 'Event ingest',
   'keyst.active': 'Active', 'keyst.revoked': 'Revoked', 'keyst.expired': 'Expired',
   'inv.pending': 'Pending', 'inv.accepted': 'Accepted', 'inv.expired': 'Expired', 'inv.revoked': 'Revoked',
-  'dst.pending': 'Pending', 'dst.delivered': 'Delivered', 'dst.failed': 'Failed', 'dst.retrying': 'Retrying',
+  'dst.pending': 'Pending', 'dst.succeeded': 'Delivered', 'dst.failed': 'Failed', 'dst.retrying': 'Retrying',
   'ingact.create_expediente': 'Open a case', 'ingact.create_alert': 'Create an alert', 'ingact.flag_review': 'Flag for review', 'ingact.ignore': 'Ignore',
   'preset.low_risk': 'Low risk', 'preset.high_amount': 'High amount', 'preset.suspicious_device': 'Suspicious device',
   'preset.card_testing_burst': 'Card testing', 'preset.domestic_spei': 'Domestic SPEI', 'preset.first_payout_high_risk_country': 'First payout to a high-risk country',

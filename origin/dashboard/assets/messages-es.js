@@ -125,7 +125,7 @@ export default {
   'kind.secret': 'Servidor (secreta)', 'kind.publishable': 'Checkout (navegador)', 'kind.ingest': 'Ingesta de eventos',
   'keyst.active': 'Activa', 'keyst.revoked': 'Revocada', 'keyst.expired': 'Expirada',
   'inv.pending': 'Pendiente', 'inv.accepted': 'Aceptada', 'inv.expired': 'Expirada', 'inv.revoked': 'Revocada',
-  'dst.pending': 'Pendiente', 'dst.delivered': 'Entregada', 'dst.failed': 'Fallida', 'dst.retrying': 'Reintentando',
+  'dst.pending': 'Pendiente', 'dst.succeeded': 'Entregada', 'dst.failed': 'Fallida', 'dst.retrying': 'Reintentando',
   'ingact.create_expediente': 'Crear expediente', 'ingact.create_alert': 'Crear alerta', 'ingact.flag_review': 'Marcar para revisión', 'ingact.ignore': 'Ignorar',
   'preset.low_risk': 'Riesgo bajo', 'preset.high_amount': 'Monto alto', 'preset.suspicious_device': 'Dispositivo sospechoso',
   'preset.card_testing_burst': 'Prueba de tarjetas', 'preset.domestic_spei': 'SPEI nacional', 'preset.first_payout_high_risk_country': 'Primer pago a país de alto riesgo',

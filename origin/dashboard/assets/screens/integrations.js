@@ -109,7 +109,7 @@ async function webhooks() {
         ' · ', t('int.secretHint'), ': ', h('code', {}, ep.secret_hint), ep.consecutive_failures ? ` · ${t('int.failures', { n: ep.consecutive_failures })}` : '',
         ep.disabled_reason ? ` · ${ep.disabled_reason}` : ''),
       h('div', { class: 'actions' },
-        h('button', { type: 'button', class: 'small', onclick: act(() => loadDeliveries(ep, deliveries)) }, t('int.deliveries')),
+        h('button', { type: 'button', class: 'small', dataset: { action: 'deliveries' }, onclick: act(() => loadDeliveries(ep, deliveries)) }, t('int.deliveries')),
         manage ? h('button', {
           type: 'button', class: 'small', onclick: act(async () => {
             if (!confirm(t('int.confirmRotate'))) return;
@@ -130,11 +130,11 @@ async function webhooks() {
   }
   async function loadDeliveries(ep, target) {
     const page = await get(`/webhooks/endpoints/${encodeURIComponent(ep.id)}/deliveries`, { limit: 20 });
-    put(target, tableOf('deliveries', [t('common.date'), t('int.event'), t('team.state'), t('int.attempts'), t('int.lastStatus'), t('int.lastError'), ...(manage ? [''] : [])],
-      page.data.map((d) => h('tr', {}, h('td', {}, dateTime(d.created_at)), h('td', {}, h('code', {}, d.event_id)), h('td', {}, tv('dst', d.status)),
+    put(target, tableOf('deliveries', [t('common.date'), t('int.event'), t('team.state'), t('int.attempts'), t('int.lastStatus'), t('int.lastError'), ...(manage ? [t('common.actions')] : [])],
+      page.data.map((d) => h('tr', { dataset: { id: d.id, event: d.event_id, status: d.status } }, h('td', {}, dateTime(d.created_at)), h('td', {}, h('code', {}, d.event_id)), h('td', {}, tv('dst', d.status)),
         h('td', {}, num(d.attempts)), h('td', {}, d.last_status ?? '—'), h('td', {}, d.last_error || '—'),
         manage ? h('td', {}, h('button', {
-          type: 'button', class: 'small', onclick: (e) => busy(e.currentTarget, async () => {
+          type: 'button', class: 'small', dataset: { action: 'resend' }, onclick: (e) => busy(e.currentTarget, async () => {
             try {
               await post(`/webhooks/deliveries/${encodeURIComponent(d.id)}/resend`);
               showOk(status, t('int.resent'));
