@@ -6,7 +6,10 @@
 //! typed against its own sqlx driver. Runtime `query_as` (as atuin does)
 //! rather than `query!` keeps the build free of a database connection.
 
-use std::{str::FromStr, sync::OnceLock};
+use std::{
+    str::FromStr,
+    sync::{Arc, OnceLock},
+};
 
 use async_trait::async_trait;
 use sqlx::{
@@ -26,6 +29,21 @@ static PG_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/pos
 #[derive(Clone, Debug)]
 pub struct SqliteStore {
     pub(super) pool: SqlitePool,
+    /// Stops the background WAL checkpointer with the last handle.
+    _checkpointer: Option<Arc<Checkpointer>>,
+}
+
+/// How often the WAL is copied back into the database file.
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// The background checkpointer's task, aborted on drop.
+#[derive(Debug)]
+struct Checkpointer(tokio::task::AbortHandle);
+
+impl Drop for Checkpointer {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 impl SqliteStore {
@@ -45,16 +63,38 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(synchronous)
             .foreign_keys(true)
-            .busy_timeout(std::time::Duration::from_secs(5));
+            .busy_timeout(std::time::Duration::from_secs(5))
+            // SQLite checkpoints the WAL inside whichever commit crosses
+            // 1,000 pages: the group-commit writer then copies pages and
+            // syncs the database file while every waiting assessment
+            // waits too (the latency tail). A background task checkpoints
+            // instead, beside the writer (PASSIVE never blocks it).
+            .pragma("wal_autocheckpoint", "0");
         // An in-memory database exists per connection: keep exactly one.
-        let max = if url.contains(":memory:") { 1 } else { 4 };
+        let memory = url.contains(":memory:");
         // A ping before every acquire would add a round trip to each write.
         let pool = SqlitePoolOptions::new()
-            .max_connections(max)
+            .max_connections(if memory { 1 } else { 4 })
             .test_before_acquire(false)
             .connect_with(opts)
             .await?;
-        Ok(SqliteStore { pool })
+        let checkpointer = (!memory).then(|| {
+            let pool = pool.clone();
+            let task = tokio::spawn(async move {
+                let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
+                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                loop {
+                    tick.tick().await;
+                    if let Err(e) =
+                        sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&pool).await
+                    {
+                        tracing::warn!(error = %e, "WAL checkpoint failed; retrying");
+                    }
+                }
+            });
+            Arc::new(Checkpointer(task.abort_handle()))
+        });
+        Ok(SqliteStore { pool, _checkpointer: checkpointer })
     }
 }
 
