@@ -3,9 +3,11 @@
 //! engine's own probing (`clausum_core::engine::prescreen`), and on a
 //! `block` hit build the decline the origin would have answered.
 //!
-//! Anything the edge cannot decide with certainty — a body that does not
-//! parse or validate, a payout (whose request types arrive with the payout
-//! endpoint), no hit — is forwarded untouched: the origin has the last word.
+//! Pay-ins and payouts alike: a payout's beneficiary account (CLABE, IBAN,
+//! account hash, SWIFT/BIC, beneficiary id) is probed like a pay-in's
+//! email or card. Anything the edge cannot decide with certainty — a body
+//! that does not parse or validate, no hit — is forwarded untouched: the
+//! origin has the last word.
 
 use clausum_core::{
     blocklist::snapshot::Snapshot,
@@ -16,7 +18,7 @@ use clausum_core::{
     session,
     transaction::Transaction,
     velocity::VelocitySnapshot,
-    wire::{AssessRequest, AssessResponse, Flow, SignalDetail},
+    wire::{AssessRequest, AssessResponse, Flow, PayoutRequest, SignalDetail},
 };
 
 /// Name of the body field that marks an answer the edge gave itself.
@@ -71,13 +73,10 @@ pub fn screen(
     now_ms: i64,
     ids: impl FnOnce() -> FreshIds,
 ) -> Screen {
-    if req.flow != Flow::Payin || snapshot.is_empty() {
+    if snapshot.is_empty() {
         return Screen::Forward;
     }
-    let Ok(wire) = serde_json::from_slice::<AssessRequest>(req.body) else {
-        return Screen::Forward;
-    };
-    let Ok(tx) = Transaction::from_wire(&wire) else { return Screen::Forward };
+    let Some(tx) = parse(req) else { return Screen::Forward };
     if tx.session_id.as_deref().is_some_and(|s| !session::is_valid(s)) {
         return Screen::Forward;
     }
@@ -143,6 +142,21 @@ pub fn screen(
         transaction_id,
         session_id,
     }))
+}
+
+/// The request normalised exactly as the origin would, or `None` when it
+/// would refuse it (the origin then explains why).
+fn parse(req: &Incoming<'_>) -> Option<Transaction> {
+    match req.flow {
+        Flow::Payin => {
+            let wire = serde_json::from_slice::<AssessRequest>(req.body).ok()?;
+            Transaction::from_wire(&wire).ok()
+        }
+        Flow::Payout => {
+            let wire = serde_json::from_slice::<PayoutRequest>(req.body).ok()?;
+            Transaction::from_payout_wire(&wire).ok()
+        }
+    }
 }
 
 #[cfg(test)]

@@ -89,12 +89,42 @@ fn everything_uncertain_is_forwarded() {
     ] {
         assert_eq!(run(body, None), Screen::Forward, "{body}");
     }
-    let payout = Incoming {
+    // A pay-in body sent to the payout endpoint is not a payout.
+    assert_eq!(
+        run_payout(r#"{"amount":1,"currency":"MXN","email":"fraud@example.com"}"#),
+        Screen::Forward
+    );
+}
+
+fn run_payout(body: &str) -> Screen {
+    let req = Incoming {
         flow: Flow::Payout,
-        body: br#"{"amount":1,"currency":"MXN","email":"fraud@example.com"}"#,
+        body: body.as_bytes(),
         idempotency_header: None,
         started_ms: 0,
     };
-    let ids = || FreshIds { transaction_id: String::new(), session_id: String::new() };
-    assert_eq!(screen(&snapshot(), &payout, 0, ids), Screen::Forward);
+    screen(&snapshot(), &req, 2, || FreshIds {
+        transaction_id: "txn_2".into(),
+        session_id: "ps_1716998400000_payoutabc".into(),
+    })
+}
+
+#[test]
+fn payouts_to_a_blocklisted_account_are_declined_and_others_forwarded() {
+    let blocked = r#"{"amount":250000,"currency":"MXN","payment_id":"po_1",
+        "beneficiary":{"clabe":"032180000118359719","name":"Mula","country":"MX"},
+        "origin":{"account_id":"acc_1"},"payout":{"channel":"spei"}}"#;
+    let Screen::Decline(d) = run_payout(blocked) else { panic!("forwarded: {blocked}") };
+    assert_eq!(d.blocked_by, format!("blocklist:clabe:{ENTRY}"));
+    let body: AssessResponse = serde_json::from_value(d.body.clone()).expect("origin shape");
+    assert_eq!((body.flow, body.decision), (Flow::Payout, Decision::Decline));
+    assert_eq!(body.payment_id.as_deref(), Some("po_1"));
+    assert!(body.order_id.is_none());
+    assert_eq!(body.signals, vec!["blocklist_clabe"]);
+    // Another account goes on to the origin.
+    let clean = blocked.replace("032180000118359719", "002010077777777771");
+    assert_eq!(run_payout(&clean), Screen::Forward);
+    // So does a malformed CLABE (bad check digit): the origin's 400 to explain.
+    let bad = blocked.replace("032180000118359719", "032180000118359710");
+    assert_eq!(run_payout(&bad), Screen::Forward);
 }

@@ -272,11 +272,16 @@ async fn decide_and_record(
     let facts = Facts { velocity: &velocity, history: &history, ip_country, payout };
     let assessment = evaluate(&org, &settings, tx, flow, &facts, now);
 
-    let session_id =
-        tx.session_id.clone().unwrap_or_else(|| session::generate(now, rand::random()));
+    let assigned = crate::edge::assigned();
+    let session_id = tx
+        .session_id
+        .clone()
+        .or_else(|| assigned.as_ref().map(|a| a.session_id.clone()))
+        .unwrap_or_else(|| session::generate(now, rand::random()));
     // Time-ordered (UUIDv7): new rows land at the end of the primary-key
     // index instead of on a random page, so a batch dirties few pages.
-    let transaction_id = crate::edge::assigned_transaction_id()
+    let transaction_id = assigned
+        .map(|a| a.transaction_id)
         .unwrap_or_else(|| format!("txn_{}", uuid::Uuid::now_v7().simple()));
     let response = AssessResponse {
         decision: assessment.decision,

@@ -41,17 +41,26 @@ use crate::{
     time::now_ms,
 };
 
-tokio::task_local! {
-    /// The transaction id an edge decline was answered with, while its
-    /// record runs through the assess pipeline: the pipeline stores the
-    /// transaction under it instead of issuing a new one, so the id the
-    /// integrator holds is the one the origin has.
-    pub static EDGE_TRANSACTION_ID: String;
+/// The ids an edge decline was answered with.
+#[derive(Debug, Clone)]
+pub struct Assigned {
+    /// `txn_…`.
+    pub transaction_id: String,
+    /// `ps_…`.
+    pub session_id: String,
 }
 
-/// The transaction id the edge assigned to the assessment being recorded.
-pub fn assigned_transaction_id() -> Option<String> {
-    EDGE_TRANSACTION_ID.try_with(Clone::clone).ok()
+tokio::task_local! {
+    /// The ids an edge decline was answered with, while its record runs
+    /// through the assess pipeline: the pipeline stores the transaction
+    /// under them instead of issuing new ones, so the ids the integrator
+    /// holds are the ones the origin has.
+    pub static EDGE_ASSIGNED: Assigned;
+}
+
+/// The ids the edge assigned to the assessment being recorded.
+pub fn assigned() -> Option<Assigned> {
+    EDGE_ASSIGNED.try_with(Clone::clone).ok()
 }
 
 /// Changes closer together than this are purged in one call.

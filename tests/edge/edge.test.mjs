@@ -9,7 +9,9 @@ import {
   EDGE_TOKEN, Origin, Proxy, call, freePort, initOrigin, sleep, startWorker, tempDir,
 } from "./harness.mjs";
 
-const BLOCKED = { email: "fraudster@example.com", ip: "203.0.113.66", bin: "400012" };
+const BLOCKED = {
+  email: "fraudster@example.com", ip: "203.0.113.66", bin: "400012", clabe: "032180000118359719",
+};
 const tmp = tempDir();
 let origin, proxy, worker, creds, admin;
 
@@ -39,9 +41,13 @@ before(async () => {
     body: { email: creds.admin_email, password: creds.admin_password },
   });
   admin = login.body.access_token;
-  for (const [list_type, value] of [["email", BLOCKED.email], ["ip_address", BLOCKED.ip], ["card_bin", BLOCKED.bin]]) {
+  const entries = [
+    ["email", BLOCKED.email, "all"], ["ip_address", BLOCKED.ip, "all"], ["card_bin", BLOCKED.bin, "all"],
+    ["clabe", BLOCKED.clabe, "payout"],
+  ];
+  for (const [list_type, value, flow_scope] of entries) {
     const r = await call(origin.url, "POST", "/api/v1/blocklists", {
-      key: admin, body: { list_type, value, severity: "block", reason: "edge test" },
+      key: admin, body: { list_type, value, flow_scope, severity: "block", reason: "edge test" },
     });
     assert.equal(r.status, 201, JSON.stringify(r.body));
   }
@@ -87,6 +93,38 @@ test("a blocklisted email, IP or BIN is declined at the edge; the origin only ge
     key: creds.keys.secret, body: { transaction_id: answers[0].transaction_id, reason: "chargeback" },
   });
   assert.ok([200, 201].includes(report.status), JSON.stringify(report.body));
+});
+
+test("a payout to a blocklisted CLABE is declined at the edge and recorded as a payout; a clean one is forwarded", async () => {
+  const payout = (clabe) => ({
+    amount: 250000, currency: "MXN", payment_id: `po_${clabe.slice(-4)}`,
+    beneficiary: { clabe, name: "Beneficiario", country: "MX" },
+    origin: { account_id: "acc_edge_1" }, payout: { channel: "spei" },
+  });
+  const since = Date.now();
+  const r = await call(worker.url, "POST", "/api/v1/assess/payout", { key: creds.keys.secret, body: payout(BLOCKED.clabe) });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  assert.equal(r.body.decided_by, "edge");
+  assert.equal(r.body.flow, "payout");
+  assert.match(r.body.blocked_by, /^blocklist:clabe:bl_[0-9a-f]{32}$/);
+  assert.equal(proxy.seen("POST", "/api/v1/assess/payout", since).length, 0, "no payout assess reached the origin");
+  const recorded = await eventually(() =>
+    proxy.seen("POST", "/api/v1/edge/record", since).some((e) => e.status === 202));
+  assert.ok(recorded, "the payout decline was recorded at the origin");
+  // The origin holds it as a declined payout under the edge's ids.
+  const t = await call(origin.url, "GET", `/api/v1/transactions/${r.body.transaction_id}`, { key: admin });
+  assert.equal(t.status, 200, JSON.stringify(t.body));
+  assert.deepEqual([t.body.flow, t.body.decision, t.body.session_id], ["payout", "decline", r.body.session_id]);
+
+  // A publishable key's payout is not screened: the origin refuses it.
+  const pk = await call(worker.url, "POST", "/api/v1/assess/payout", { key: creds.keys.publishable, body: payout(BLOCKED.clabe) });
+  assert.equal(pk.status, 403, JSON.stringify(pk.body));
+  assert.equal(pk.body.error.code, "SECRET_KEY_REQUIRED");
+
+  const clean = await call(worker.url, "POST", "/api/v1/assess/payout", { key: creds.keys.secret, body: payout("002010077777777771") });
+  assert.equal(clean.status, 200, JSON.stringify(clean.body));
+  assert.equal(clean.body.decided_by, undefined, "answered by the origin");
+  assert.equal(proxy.seen("POST", "/api/v1/assess/payout", since).length, 2, "the publishable and the clean payout reached the origin");
 });
 
 test("a clean request is forwarded and answered by the origin, with what only the edge knows", async () => {

@@ -82,7 +82,13 @@ pub async fn assess(
     let context = platform::edge_context(&req);
     let idempotency = req.headers().get("idempotency-key")?;
     let body = req.bytes().await?;
-    if let Some((key, hash)) = caller.filter(|(k, _)| k.assess && k.kind != KeyKind::Ingest) {
+    // Payouts are a secret key's business: anything else is the origin's
+    // refusal to give, as is an ingest key's assess.
+    let screens = |k: &EdgeKey| match flow {
+        Flow::Payin => k.assess && k.kind != KeyKind::Ingest,
+        Flow::Payout => k.assess && k.kind == KeyKind::Secret,
+    };
+    if let Some((key, hash)) = caller.filter(|(k, _)| screens(k)) {
         let wait = (deadline - platform::now_ms()).clamp(0, LOAD_WAIT_MS);
         let org = Resource::Org(key.organization_id.clone());
         if let Some(Value::Snapshot(snapshot)) = cache::obtain(env, cfg, ctx, org, wait).await {

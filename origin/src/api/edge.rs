@@ -16,7 +16,7 @@ use std::{sync::Arc, time::Instant};
 use clausum_core::{
     keys::{self, KeyKind},
     wire::{
-        AssessRequest, ErrorBody, ErrorCode, Flow,
+        AssessRequest, ErrorBody, ErrorCode, Flow, PayoutRequest,
         edge::{EdgeContext, EdgeKey, EdgeKeys, EdgeRecord},
     },
 };
@@ -29,7 +29,7 @@ use poem::{
 
 use crate::{
     assess,
-    edge::{self, EDGE_TRANSACTION_ID},
+    edge::{self, EDGE_ASSIGNED},
     error::json_error,
     state::AppState,
     time::now_ms,
@@ -108,6 +108,14 @@ async fn snapshot(req: &Request, state: Data<&Arc<AppState>>, Path(org): Path<St
     }
 }
 
+/// A record whose request does not parse as its flow's request.
+fn bad_record(flow: &str) -> crate::error::ApiError {
+    crate::error::ApiError::new(
+        ErrorCode::ValidationError,
+        format!("The recorded request is not a {flow} assess request."),
+    )
+}
+
 fn bad(message: &str) -> Response {
     json_error(StatusCode::BAD_REQUEST, &ErrorBody::new(ErrorCode::ValidationError, message))
 }
@@ -128,18 +136,31 @@ async fn record(req: &Request, state: Data<&Arc<AppState>>, body: Body) -> Respo
         .transaction_id
         .strip_prefix("txn_")
         .is_some_and(|h| h.len() == 32 && h.bytes().all(|b| b.is_ascii_hexdigit()));
-    if !id_ok || rec.flow != Flow::Payin {
-        return bad("Only pay-in declines with a txn_ id can be recorded.");
+    if !id_ok {
+        return bad("Only declines with a txn_ id can be recorded.");
     }
     let Some(key) = state.key(&rec.key_hash).filter(|k| k.kind == KeyKind::Secret) else {
         return refused_key();
     };
-    let Ok(mut request) = serde_json::from_value::<AssessRequest>(rec.request) else {
-        return bad("The recorded request is not an assess request.");
+    let assigned =
+        edge::Assigned { transaction_id: rec.transaction_id.clone(), session_id: rec.session_id };
+    let work = async {
+        match rec.flow {
+            Flow::Payin => {
+                let Ok(request) = serde_json::from_value::<AssessRequest>(rec.request) else {
+                    return Err(bad_record("pay-in"));
+                };
+                assess::payin(&state, &key, request, rec.idempotency_key, started).await
+            }
+            Flow::Payout => {
+                let Ok(request) = serde_json::from_value::<PayoutRequest>(rec.request) else {
+                    return Err(bad_record("payout"));
+                };
+                assess::payout(&state, &key, request, rec.idempotency_key, started).await
+            }
+        }
     };
-    request.session_id.get_or_insert(rec.session_id);
-    let work = assess::payin(&state, &key, request, rec.idempotency_key, started);
-    match EDGE_TRANSACTION_ID.scope(rec.transaction_id.clone(), work).await {
+    match EDGE_ASSIGNED.scope(assigned, work).await {
         Ok(answer) => {
             log_context(&key.organization_id, &rec.blocked_by, &rec.context);
             let status = StatusCode::ACCEPTED;
