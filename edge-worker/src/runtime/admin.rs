@@ -42,8 +42,10 @@ pub fn status(req: &Request, cfg: &EdgeConfig) -> worker::Result<Response> {
 }
 
 /// `/__clausum/bench/*` (only with `BENCH_ROUTES=on`):
-/// - `POST parse?org=…` parses the body as that organisation's snapshot;
-/// - `POST sink` reads the body and does nothing (the baseline of `parse`);
+/// - `POST parse?org=…&n=…` parses the body as that organisation's
+///   snapshot, `n` times (default 1), each time from a fresh copy;
+/// - `POST sink?n=…` reads the body and copies it `n` times (the baseline
+///   of `parse`: the difference is the parsing alone);
 /// - `GET lookups?org=…&n=…` probes the cached snapshot `n` times with
 ///   emails that miss (the worst case: a full search every time).
 pub async fn bench(
@@ -62,17 +64,20 @@ pub async fn bench(
     match url.path().trim_start_matches("/__clausum/bench/") {
         "sink" => {
             let body = req.bytes().await?;
-            platform::json(200, &serde_json::json!({ "bytes": body.len() }))
+            let copies = (0..times(&param)).map(|_| body.clone().len()).sum::<usize>();
+            platform::json(200, &serde_json::json!({ "bytes": body.len(), "copied": copies }))
         }
         "parse" => {
             let body = req.bytes().await?;
-            let bytes = body.len();
-            match Snapshot::parse(body, edge_digest_key(cfg.edge_token.as_bytes(), &org)) {
-                Ok(s) => {
-                    platform::json(200, &serde_json::json!({ "bytes": bytes, "entries": s.len() }))
+            let key = edge_digest_key(cfg.edge_token.as_bytes(), &org);
+            let mut entries = 0;
+            for _ in 0..times(&param) {
+                match Snapshot::parse(body.clone(), key.clone()) {
+                    Ok(s) => entries = s.len(),
+                    Err(e) => return platform::error(ErrorCode::ValidationError, &e.to_string()),
                 }
-                Err(e) => platform::error(ErrorCode::ValidationError, &e.to_string()),
             }
+            platform::json(200, &serde_json::json!({ "bytes": body.len(), "entries": entries }))
         }
         "lookups" => {
             let n: usize = param("n").and_then(|n| n.parse().ok()).unwrap_or(0);
@@ -98,4 +103,9 @@ pub async fn bench(
         }
         _ => platform::error(ErrorCode::NotFound, "No such route."),
     }
+}
+
+/// The `n` query parameter of a bench route: 1 to 100, default 1.
+fn times(param: &impl Fn(&str) -> Option<String>) -> usize {
+    param("n").and_then(|n| n.parse().ok()).unwrap_or(1).clamp(1, 100)
 }
