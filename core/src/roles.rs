@@ -43,6 +43,13 @@ impl Role {
         Role::ALL.into_iter().find(|v| v.as_str() == s)
     }
 
+    /// Whether personal data (emails, IPs, phones, names, account numbers)
+    /// reaches this role unmasked: the roles that work cases see whose
+    /// transaction it was; a viewer sees only that there was one.
+    pub fn sees_personal_data(self) -> bool {
+        self.can(Action::WriteCases)
+    }
+
     /// Whether this role may perform `action`:
     ///
     /// | action | admin | analyst | viewer | compliance_officer |

@@ -10,7 +10,6 @@
 use std::sync::Arc;
 
 use clausum_core::{
-    keys::{self, KeyKind},
     normalize::{Country, text::clean_token},
     roles::Action,
     transaction::clean_metadata,
@@ -18,7 +17,7 @@ use clausum_core::{
 };
 use poem::web::Data;
 use poem_openapi::{
-    Enum, Object, OpenApi, SecurityScheme,
+    Enum, Object, OpenApi,
     param::{Path, Query},
     payload::Json,
     types::MaybeUndefined,
@@ -30,7 +29,7 @@ use crate::{
         Tag,
         common::{Pagination, audit_row_by, clean_text, iso, not_found, page},
     },
-    auth::{DashboardToken, PartnerKey},
+    auth::Caller,
     error::ApiError,
     payload::JsonBody,
     state::AppState,
@@ -43,49 +42,12 @@ pub const PERM_READ: &str = "submerchants:read";
 /// Permission of a secret key to create, change and deactivate submerchants.
 pub const PERM_WRITE: &str = "submerchants:write";
 
-/// A dashboard user or a secret API key.
-#[derive(SecurityScheme)]
-pub enum Caller {
-    /// Dashboard session token.
-    Token(DashboardToken),
-    /// Secret API key (`clm_sk_…`).
-    Key(PartnerKey),
-}
-
-impl Caller {
-    /// The caller's organisation, once it may perform the read or the write.
-    fn authorize(&self, write: bool) -> Result<&str, ApiError> {
-        match self {
-            Caller::Token(t) => {
-                t.0.require(if write { Action::WriteSettings } else { Action::ReadSettings })?;
-                Ok(t.0.org())
-            }
-            Caller::Key(k) => {
-                if k.0.kind != KeyKind::Secret {
-                    return Err(ApiError::new(
-                        ErrorCode::SecretKeyRequired,
-                        "Submerchants are managed with a secret key (clm_sk_) or a dashboard token.",
-                    ));
-                }
-                let wanted = if write { PERM_WRITE } else { PERM_READ };
-                if !keys::grants(&k.0.permissions, wanted) {
-                    return Err(ApiError::new(
-                        ErrorCode::Forbidden,
-                        format!("This API key lacks the `{wanted}` permission."),
-                    ));
-                }
-                Ok(&k.0.organization_id)
-            }
-        }
-    }
-
-    /// Who, for the audit log: `user:<id>` or `api_key:<id>`.
-    fn actor(&self) -> String {
-        match self {
-            Caller::Token(t) => t.0.actor(),
-            Caller::Key(k) => format!("api_key:{}", k.0.id),
-        }
-    }
+/// The caller's organisation once it may read (`write: false`) or change
+/// submerchants.
+fn authorize(caller: &Caller, write: bool) -> Result<&str, ApiError> {
+    let (action, permission) =
+        if write { (Action::WriteSettings, PERM_WRITE) } else { (Action::ReadSettings, PERM_READ) };
+    Ok(caller.authorize(action, permission, "Submerchants are managed")?.0)
 }
 
 /// `active` or `inactive`.
@@ -217,7 +179,7 @@ impl SubmerchantsApi {
         /// Rows to skip.
         offset: Query<Option<i64>>,
     ) -> Result<Json<SubmerchantPage>, ApiError> {
-        let org = auth.authorize(false)?;
+        let org = authorize(&auth, false)?;
         let (limit, offset) = page(limit.0, offset.0)?;
         let filter = SubmerchantFilter {
             status: status.0.map(|s| s.as_str().to_owned()),
@@ -246,7 +208,7 @@ impl SubmerchantsApi {
         auth: Caller,
         body: JsonBody<NewSubmerchant>,
     ) -> Result<Created, ApiError> {
-        let org = auth.authorize(true)?.to_owned();
+        let org = authorize(&auth, true)?.to_owned();
         let new = body.value;
         let id = clean_token(&new.id, 128).map_err(|e| ApiError::field("id", e.to_string()))?;
         let now = now_ms();
@@ -289,7 +251,7 @@ impl SubmerchantsApi {
         id: Path<String>,
         body: JsonBody<SubmerchantPatch>,
     ) -> Result<Json<Submerchant>, ApiError> {
-        let org = auth.authorize(true)?.to_owned();
+        let org = authorize(&auth, true)?.to_owned();
         let patch = body.value;
         let Some(before) = state.store.submerchant(&org, &id.0).await? else {
             return Err(not_found("submerchant"));
@@ -329,7 +291,7 @@ impl SubmerchantsApi {
         /// The submerchant's id.
         id: Path<String>,
     ) -> Result<Json<Submerchant>, ApiError> {
-        let org = auth.authorize(true)?.to_owned();
+        let org = authorize(&auth, true)?.to_owned();
         let Some(before) = state.store.submerchant(&org, &id.0).await? else {
             return Err(not_found("submerchant"));
         };

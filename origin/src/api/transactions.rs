@@ -6,71 +6,41 @@
 use std::sync::Arc;
 
 use clausum_core::{
-    keys::{self, KeyKind, PERM_TRANSACTIONS_READ},
+    keys::PERM_TRANSACTIONS_READ,
     mask,
     normalize::{Email, IpAddress},
-    roles::{Action, Role},
+    roles::Action,
     scoring::Decision,
-    wire::{ErrorCode, Flow, SignalDetail},
+    wire::{Flow, SignalDetail},
 };
 use poem::web::Data;
 use poem_openapi::{
-    ApiResponse, Object, OpenApi, SecurityScheme,
+    ApiResponse, Object, OpenApi,
     param::{Path, Query},
     payload::Json,
 };
 
 use super::{
     Tag,
-    common::{Pagination, iso, iso_opt, not_found, page, parse_time_or_date},
+    common::{Pagination, clean_text, iso, iso_opt, not_found, page, parse_time_or_date},
 };
 use crate::{
-    auth::{DashboardToken, PartnerKey},
+    auth::Caller,
     error::ApiError,
     state::AppState,
     store::{TransactionFilter, TransactionRow},
 };
 
-/// A dashboard user or a secret API key with `transactions:read`.
-#[derive(SecurityScheme)]
-pub enum Reader {
-    /// Dashboard session token.
-    Token(DashboardToken),
-    /// Secret API key (`clm_sk_…`) with `transactions:read`.
-    Key(PartnerKey),
-}
-
-impl Reader {
-    /// The reader's organisation and whether personal data is masked for it.
-    fn authorize(&self) -> Result<(&str, bool), ApiError> {
-        match self {
-            Reader::Token(t) => {
-                t.0.require(Action::ReadTransactions)?;
-                Ok((t.0.org(), masks(t.0.role)))
-            }
-            Reader::Key(k) => {
-                if k.0.kind != KeyKind::Secret {
-                    return Err(ApiError::new(
-                        ErrorCode::SecretKeyRequired,
-                        "Transactions are read with a secret key (clm_sk_) or a dashboard token.",
-                    ));
-                }
-                if !keys::grants(&k.0.permissions, PERM_TRANSACTIONS_READ) {
-                    return Err(ApiError::new(
-                        ErrorCode::Forbidden,
-                        format!("This API key lacks the `{PERM_TRANSACTIONS_READ}` permission."),
-                    ));
-                }
-                Ok((&k.0.organization_id, false))
-            }
-        }
-    }
-}
-
-/// Whether a role reads personal data masked: viewers see that a
-/// transaction had an email or an IP, not whose.
-fn masks(role: Role) -> bool {
-    !role.can(Action::WriteCases)
+/// The caller's organisation once it may read transactions, and whether
+/// personal data is masked for it (a secret key reads what its
+/// organisation sent; a user as their role allows).
+fn authorize(caller: &Caller) -> Result<(&str, bool), ApiError> {
+    let (org, role) = caller.authorize(
+        Action::ReadTransactions,
+        PERM_TRANSACTIONS_READ,
+        "Transactions are read",
+    )?;
+    Ok((org, role.is_some_and(|r| !r.sees_personal_data())))
 }
 
 /// One recorded transaction.
@@ -175,7 +145,7 @@ impl TransactionsApi {
     async fn list(
         &self,
         state: Data<&Arc<AppState>>,
-        auth: Reader,
+        auth: Caller,
         /// `approve`, `review`, `challenge` or `decline`.
         decision: Query<Option<Decision>>,
         /// `payin` or `payout`.
@@ -201,7 +171,7 @@ impl TransactionsApi {
         /// Rows to skip.
         offset: Query<Option<i64>>,
     ) -> Result<Json<TransactionPage>, ApiError> {
-        let (org, masked) = auth.authorize()?;
+        let (org, masked) = authorize(&auth)?;
         let (limit, offset) = page(limit.0, offset.0)?;
         let score = |field: &str, v: Option<i64>| match v {
             Some(s) if !(0..=100).contains(&s) => {
@@ -239,15 +209,7 @@ impl TransactionsApi {
                         .map_err(|_| ApiError::field("ip", "`ip` is not an IP address"))
                 })
                 .transpose()?,
-            submerchant_id: given(submerchant_id.0)
-                .map(|s| {
-                    if s.chars().count() <= 128 {
-                        Ok(s)
-                    } else {
-                        Err(ApiError::field("submerchant_id", "`submerchant_id` is too long"))
-                    }
-                })
-                .transpose()?,
+            submerchant_id: clean_text("submerchant_id", submerchant_id.0, 128)?,
             limit,
             offset,
         };
@@ -268,11 +230,11 @@ impl TransactionsApi {
     async fn get(
         &self,
         state: Data<&Arc<AppState>>,
-        auth: Reader,
+        auth: Caller,
         /// `txn_…`.
         id: Path<String>,
     ) -> Result<Found, ApiError> {
-        let (org, masked) = auth.authorize()?;
+        let (org, masked) = authorize(&auth)?;
         let row =
             state.store.transaction(org, &id.0).await?.ok_or_else(|| not_found("transaction"))?;
         Ok(Found::Ok(Json(detail(&row, masked))))

@@ -18,7 +18,6 @@ use poem::{
     Endpoint, IntoResponse, Request, Response, handler,
     http::{Method, StatusCode, header},
 };
-use sha2::{Digest, Sha256};
 
 include!(concat!(env!("OUT_DIR"), "/dashboard_files.rs"));
 
@@ -86,12 +85,8 @@ fn content_type(file: &str) -> &'static str {
 /// The file with its security headers, revalidated by `ETag` (a new binary
 /// or a changed folder is picked up on the next load).
 fn answer(req: &Request, file: &str, bytes: Vec<u8>) -> Response {
-    let etag = format!("\"{}\"", hex::encode(&Sha256::digest(&bytes)[..12]));
-    let fresh = req
-        .headers()
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag));
+    let etag = crate::edge::etag(&bytes);
+    let fresh = crate::edge::not_modified(req.header(header::IF_NONE_MATCH), &etag);
     let builder = Response::builder()
         .header(header::CACHE_CONTROL, "no-cache")
         .header(header::ETAG, etag)

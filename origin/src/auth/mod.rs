@@ -6,11 +6,14 @@
 //! - [`dashboard`]: the management API's security scheme, which turns a
 //!   verified token into a [`dashboard::Principal`] with a role.
 //! - [`password`]: Argon2 hashing of dashboard passwords.
+//! - [`caller`]: routes open to a dashboard user or a secret key.
 
+pub mod caller;
 pub mod dashboard;
 pub mod jwt;
 pub mod partner;
 pub mod password;
 
+pub use caller::Caller;
 pub use dashboard::{DashboardToken, Principal};
 pub use partner::PartnerKey;
