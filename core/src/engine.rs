@@ -444,10 +444,7 @@ fn pair(a: &str, x: Option<Country>, b: &str, y: Option<Country>) -> String {
 }
 
 fn velocity_signals(c: &mut Collector<'_>, tx: &Transaction, policy: &Policy, ctx: &Context<'_>) {
-    let limits = match (&tx.payout, &policy.payout.velocity) {
-        (Some(_), Some(payout_limits)) => payout_limits,
-        _ => &policy.velocity,
-    };
+    let limits = policy.velocity_limits(tx.payout.is_some());
     // The tightest breach wins the description: shortest window first.
     let mut breach: Option<(Dimension, Window, u32)> = None;
     let mut max_sum: i64 = 0;
@@ -586,11 +583,35 @@ pub fn primary_key(keys: &[PayerKey]) -> Option<PayerKey> {
         .find_map(|d| keys.iter().find(|k| k.0 == d).copied())
 }
 
-/// Velocity keys from payer keys.
+/// Velocity keys from payer keys, counted across the whole organisation.
 pub fn velocity_keys(keys: &[PayerKey]) -> Vec<VelocityKey> {
     keys.iter()
         .map(|&(dimension, digest): &(Dimension, Digest)| VelocityKey { dimension, digest })
         .collect()
+}
+
+/// The velocity keys of one transaction: its payer keys, each narrowed to
+/// its PSP submerchant when the limits of its flow count submerchants apart
+/// ([`crate::policy::VelocityLimits::per_submerchant`]). Payer history
+/// stays organisation-wide either way: fraud at one submerchant is history
+/// at all of them.
+pub fn velocity_keys_for(
+    key: &DigestKey,
+    keys: &[PayerKey],
+    policy: &Policy,
+    payout: bool,
+    submerchant: Option<&str>,
+) -> Vec<VelocityKey> {
+    match submerchant.filter(|_| policy.velocity_limits(payout).per_submerchant) {
+        None => velocity_keys(keys),
+        Some(sub) => keys
+            .iter()
+            .map(|&(dimension, digest)| VelocityKey {
+                dimension,
+                digest: key.digest("velocity_submerchant", &[&digest.0, sub.as_bytes()]),
+            })
+            .collect(),
+    }
 }
 
 #[cfg(test)]

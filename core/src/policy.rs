@@ -40,11 +40,24 @@ pub struct VelocityLimits {
     /// minor units across currencies, so set it only for single-currency
     /// organisations. `None`: no amount velocity signal.
     pub sum_24h_minor: Option<i64>,
+    /// Count each PSP submerchant apart: a card used at two submerchants
+    /// has two sets of counts, and a burst at one does not fire velocity at
+    /// the other. Transactions without a `submerchant_id` share the
+    /// organisation's counts. Default `false`: one count per organisation.
+    /// Changing it starts new counts (earlier ones were kept under the
+    /// other scheme).
+    pub per_submerchant: bool,
 }
 
 impl Default for VelocityLimits {
     fn default() -> Self {
-        VelocityLimits { count_10m: 3, count_1h: 5, count_24h: 20, sum_24h_minor: None }
+        VelocityLimits {
+            count_10m: 3,
+            count_1h: 5,
+            count_24h: 20,
+            sum_24h_minor: None,
+            per_submerchant: false,
+        }
     }
 }
 
@@ -83,9 +96,27 @@ pub struct Policy {
 }
 
 impl Policy {
+    /// The velocity limits of a flow: a payout's own when set, else the
+    /// organisation's (pay-in) limits.
+    pub fn velocity_limits(&self, payout: bool) -> &VelocityLimits {
+        match (payout, &self.payout.velocity) {
+            (true, Some(limits)) => limits,
+            _ => &self.velocity,
+        }
+    }
+
     /// Checks internal consistency (thresholds increase, limits are sane).
     pub fn validate(&self) -> Result<(), String> {
         self.thresholds.validate().map_err(str::to_owned)?;
+        for (name, limits) in std::iter::once(("velocity", &self.velocity))
+            .chain(self.payout.velocity.iter().map(|l| ("payout.velocity", l)))
+        {
+            if limits.sum_24h_minor.is_some_and(|v| v <= 0) {
+                return Err(format!(
+                    "{name}.sum_24h_minor: must be above 0 (or null for no amount velocity)"
+                ));
+            }
+        }
         for (currency, l) in &self.amount_limits {
             if let (Some(min), Some(max)) = (l.min_minor, l.max_minor)
                 && min > max

@@ -11,7 +11,10 @@ pub const RANDOM_LEN: usize = 9;
 
 /// Issues a session id from a timestamp and random bytes.
 pub fn generate(now_ms: i64, random: [u8; RANDOM_LEN]) -> String {
-    let mut out = format!("ps_{}_", now_ms.max(0));
+    // No `format!`: this runs in the browser SDK, where core::fmt costs kilobytes.
+    let mut out = String::from("ps_");
+    crate::sdk::text::push_decimal(&mut out, now_ms.max(0) as u64);
+    out.push('_');
     // 252 = 7 × 36 keeps the characters near-uniform; the bias of the
     // fallback for bytes ≥ 252 is irrelevant for a correlation id.
     out.extend(random.iter().map(|&b| ALPHABET[usize::from(b % 36)] as char));

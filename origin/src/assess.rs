@@ -254,7 +254,7 @@ async fn decide_and_record(
     let Prepared { tx, stored_request, request_hash, precheck } = prepared;
     let precheck = *precheck;
     let org = state.org_or_load(&key.organization_id).await?;
-    let settings = org.settings.read().expect("settings lock").clone();
+    let settings = org.settings_now();
     let submerchant_name = settings.submerchant(tx.submerchant_id.as_deref())?;
     let now = now_ms();
     // Velocity: a pre-check peeks, an authoritative assess counts itself.
@@ -457,7 +457,13 @@ pub(crate) async fn gather(
     let payer =
         engine::payer_keys(&state.digest_key, org_id, &PayerIdentity::of(tx, ip_text.as_deref()));
     let observation = Observation {
-        keys: engine::velocity_keys(&payer),
+        keys: engine::velocity_keys_for(
+            &state.digest_key,
+            &payer,
+            &settings.policy,
+            tx.payout.is_some(),
+            tx.submerchant_id.as_deref(),
+        ),
         at_ms: now,
         amount_minor: tx.amount.minor(),
         id: state.observation_seq.fetch_add(1, Ordering::Relaxed),

@@ -55,7 +55,7 @@ pub async fn run(
 ) -> Result<Run, ApiError> {
     let started = std::time::Instant::now();
     let org = state.org_or_load(org_id).await?;
-    let settings = org.settings.read().expect("settings lock").clone();
+    let settings = org.settings_now();
     let submerchant_name = settings.submerchant(tx.submerchant_id.as_deref())?;
     let now = now_ms();
     let g = gather(state, org_id, &settings, tx, now, false).await?;

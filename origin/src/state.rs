@@ -129,6 +129,13 @@ pub struct OrgRuntime {
     pub blocklist: RwLock<BlocklistIndex>,
 }
 
+impl OrgRuntime {
+    /// The settings in effect now (a cheap shared copy).
+    pub fn settings_now(&self) -> Arc<OrgSettings> {
+        self.settings.read().expect("settings lock").clone()
+    }
+}
+
 /// What the state is built with besides the database.
 #[derive(Debug)]
 pub struct Services {
@@ -582,8 +589,19 @@ impl AppState {
             // count each transaction once per replica.
             if self.redis.is_none() && row.created_at > now - HORIZON_MS && row.source == "assess" {
                 let id = self.observation_seq.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let policy = self.org(&row.organization_id).map(|o| o.settings_now());
+                let keys = match &policy {
+                    Some(s) => engine::velocity_keys_for(
+                        &self.digest_key,
+                        &keys,
+                        &s.policy,
+                        row.flow == "payout",
+                        row.submerchant_id.as_deref(),
+                    ),
+                    None => engine::velocity_keys(&keys),
+                };
                 velocity.observe(&Observation {
-                    keys: engine::velocity_keys(&keys),
+                    keys,
                     at_ms: row.created_at,
                     amount_minor: row.amount_minor,
                     id,

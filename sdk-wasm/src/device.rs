@@ -58,8 +58,11 @@ fn client_hints(data: &JsValue) -> Option<ClientHints> {
         .map(|a| {
             a.iter()
                 .filter_map(|b| {
-                    let brand = prop(&b, "brand").as_string()?;
-                    Some(format!("{brand}/{}", prop(&b, "version").as_string().unwrap_or_default()))
+                    // `Chromium/120`, built without `format!` (core::fmt is big in wasm).
+                    let mut brand = prop(&b, "brand").as_string()?;
+                    brand.push('/');
+                    brand.push_str(&prop(&b, "version").as_string().unwrap_or_default());
+                    Some(brand)
                 })
                 .collect()
         })

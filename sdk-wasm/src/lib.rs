@@ -21,16 +21,23 @@
 //! - [`Collector`]: the one exported class.
 
 pub mod device;
+pub mod js;
 pub mod listen;
+
+/// A small first-fit free-list allocator instead of dlmalloc (several KB
+/// smaller). The lock is never contended — a page runs this module on one
+/// thread — and keeps the crate free of `unsafe`.
+#[cfg(target_arch = "wasm32")]
+#[global_allocator]
+static ALLOCATOR: lol_alloc::LockedAllocator<lol_alloc::FreeListAllocator> =
+    lol_alloc::LockedAllocator::new(lol_alloc::FreeListAllocator::new());
 
 use std::{cell::RefCell, rc::Rc};
 
 use clausum_core::{
     sdk::{self, BehaviorTracker, DeviceSignals, SessionSignals},
     session,
-    wire::{Behavior, Device},
 };
-use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
 /// One checkout session: its id, the device read at start, and the
@@ -74,27 +81,27 @@ impl Collector {
     }
 
     /// The device signals (a plain object).
-    pub fn device(&self) -> Result<JsValue, JsValue> {
-        to_js(&self.device)
+    pub fn device(&self) -> JsValue {
+        js::device(&self.device)
     }
 
     /// The behaviour since start (a plain object).
-    pub fn behavior(&self) -> Result<JsValue, JsValue> {
-        to_js(&self.snapshot().behavior)
+    pub fn behavior(&self) -> JsValue {
+        js::behavior(&self.snapshot().behavior)
     }
 
     /// `{session_id, device, behavior}`: the body of `POST /api/v1/sessions`.
-    pub fn signals(&self) -> Result<JsValue, JsValue> {
-        to_js(&self.snapshot())
+    pub fn signals(&self) -> JsValue {
+        js::session(&self.snapshot())
     }
 
     /// `{session_id, device, behavior}` in the assess request's shape
     /// (`device.fingerprint`, `behavior.keyboard_events`, …), for a
     /// pre-check or for a backend to forward.
     #[wasm_bindgen(js_name = assessFields)]
-    pub fn assess_fields(&self) -> Result<JsValue, JsValue> {
+    pub fn assess_fields(&self) -> JsValue {
         let (device, behavior) = sdk::assess_fields(&self.snapshot());
-        to_js(&AssessFields { session_id: &self.session_id, device, behavior })
+        js::assess_fields(&self.session_id, &device, &behavior)
     }
 
     /// Removes every listener; later snapshots keep the counts so far.
@@ -115,14 +122,6 @@ impl Collector {
     }
 }
 
-/// The assess-shaped view of a session.
-#[derive(Serialize)]
-struct AssessFields<'a> {
-    session_id: &'a str,
-    device: Device,
-    behavior: Behavior,
-}
-
 /// `performance.now()`: the clock event time stamps use.
 fn now(window: &web_sys::Window) -> f64 {
     window.performance().map_or(0.0, |p| p.now())
@@ -135,11 +134,4 @@ fn new_session_id(window: &web_sys::Window) -> String {
         let _ = crypto.get_random_values_with_u8_array(&mut random);
     }
     session::generate(js_sys::Date::now() as i64, random)
-}
-
-/// Plain JS objects (`null` for absent values), ready for `JSON.stringify`.
-fn to_js(value: &impl Serialize) -> Result<JsValue, JsValue> {
-    value
-        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .map_err(|e| JsValue::from_str(&e.to_string()))
 }

@@ -86,7 +86,7 @@ fn behaviour_is_counted_and_typed_text_never_collected() {
     assert!(b.key_interval_mean_ms.is_some(), "cadence measured");
     assert_eq!(b.untrusted_events, 13, "script-dispatched events are told apart");
 
-    let json = js_sys::JSON::stringify(&c.signals().unwrap()).unwrap().as_string().unwrap();
+    let json = js_sys::JSON::stringify(&c.signals()).unwrap().as_string().unwrap();
     assert!(json.contains("\"session_id\":\"ps_"), "{json}");
     for typed in ["4111", "secret.person", "example.com"] {
         assert!(!json.contains(typed), "typed text {typed} leaked: {json}");
@@ -106,4 +106,53 @@ fn stop_removes_the_listeners() {
     drop(c);
     // A dropped collector's listeners are gone: this must not throw.
     fire(&doc, "click");
+}
+
+/// `JSON.stringify` of a JS value, parsed, with every number as a double
+/// (JavaScript has no integers: `1.0` prints as `1`).
+fn json_of(v: &wasm_bindgen::JsValue) -> serde_json::Value {
+    let text = js_sys::JSON::stringify(v).unwrap().as_string().unwrap();
+    doubles(serde_json::from_str(&text).unwrap())
+}
+
+fn doubles(v: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match v {
+        Value::Number(n) => serde_json::json!(n.as_f64().unwrap()),
+        Value::Array(a) => Value::Array(a.into_iter().map(doubles).collect()),
+        Value::Object(o) => Value::Object(o.into_iter().map(|(k, v)| (k, doubles(v))).collect()),
+        other => other,
+    }
+}
+
+#[wasm_bindgen_test]
+fn hand_built_objects_match_the_core_serde_shapes() {
+    use clausum_sdk_wasm::js;
+    let c = Collector::new().unwrap();
+    let doc: web_sys::EventTarget = document().into();
+    for kind in ["mousemove", "keydown", "keydown", "paste", "click"] {
+        fire(&doc, kind);
+    }
+    let s = c.snapshot();
+    let serde_form = |v: serde_json::Value| doubles(v);
+    assert_eq!(json_of(&js::session(&s)), serde_form(serde_json::to_value(&s).unwrap()));
+    assert_eq!(json_of(&c.device()), serde_form(serde_json::to_value(&s.device).unwrap()));
+    // Absent optional values: null in the session signals.
+    let mut bare = s.clone();
+    bare.device.client_hints = None;
+    bare.device.canvas_hash = None;
+    bare.behavior.key_interval_mean_ms = None;
+    bare.behavior.time_to_first_interaction_ms = None;
+    assert_eq!(json_of(&js::session(&bare)), serde_form(serde_json::to_value(&bare).unwrap()));
+    // The assess shape leaves absent keys out, as the wire types do.
+    let (device, behavior) = clausum_core::sdk::assess_fields(&s);
+    let expected =
+        serde_json::json!({"session_id": s.session_id, "device": device, "behavior": behavior});
+    assert_eq!(
+        json_of(&js::assess_fields(&s.session_id, &device, &behavior)),
+        serde_form(expected)
+    );
+    let empty = serde_json::json!({"session_id": "x", "device": {}, "behavior": {}});
+    let none = js::assess_fields("x", &Default::default(), &Default::default());
+    assert_eq!(json_of(&none), empty);
 }

@@ -235,6 +235,47 @@ fn sixth_transaction_in_an_hour_is_high_velocity() {
 }
 
 #[test]
+fn velocity_can_count_each_submerchant_apart() {
+    let key = DigestKey::new([5; 16]);
+    let t = tx(json!({"amount": 1000, "currency": "MXN", "email": "v@example.com"}));
+    let payer = payer_keys(&key, "org_1", &PayerIdentity::of(&t, None));
+    let mut policy = crate::policy::Policy::default();
+    let at = |p: &crate::policy::Policy, sub: Option<&str>| {
+        velocity_keys_for(&key, &payer, p, false, sub)
+    };
+
+    // Off (the default): one count per organisation, whatever the submerchant.
+    assert_eq!(at(&policy, Some("sm_a")), velocity_keys(&payer));
+    assert_eq!(at(&policy, Some("sm_a")), at(&policy, Some("sm_b")));
+
+    // On: each submerchant its own keys (same dimensions), no submerchant the organisation's.
+    policy.velocity.per_submerchant = true;
+    let (a, b) = (at(&policy, Some("sm_a")), at(&policy, Some("sm_b")));
+    assert_ne!(a, b);
+    assert_ne!(a, velocity_keys(&payer));
+    assert_eq!(a, at(&policy, Some("sm_a")));
+    assert_eq!(
+        a.iter().map(|k| k.dimension).collect::<Vec<_>>(),
+        payer.iter().map(|k| k.0).collect::<Vec<_>>()
+    );
+    assert_eq!(at(&policy, None), velocity_keys(&payer));
+
+    // Payouts follow their own limits when they have some.
+    policy.payout.velocity = Some(crate::policy::VelocityLimits::default());
+    assert_eq!(velocity_keys_for(&key, &payer, &policy, true, Some("sm_a")), velocity_keys(&payer));
+
+    // Four at submerchant A and four at B: neither reaches the 10-minute limit of 3 earlier.
+    let mut store = MemoryVelocity::new();
+    let mut last = VelocitySnapshot::default();
+    for i in 0..8u64 {
+        let keys = if i % 2 == 0 { a.clone() } else { b.clone() };
+        last =
+            store.observe(&Observation { keys, at_ms: NOW + i as i64, amount_minor: 1000, id: i });
+    }
+    assert_eq!(last.get(Dimension::Email).unwrap().get(Window::TenMinutes).count, 3);
+}
+
+#[test]
 fn fraud_history_and_trusted_payers() {
     let key = DigestKey::new([5; 16]);
     let t = tx(json!({"amount": 1000, "currency": "MXN", "email": "h@example.com"}));

@@ -60,6 +60,13 @@ pub const DEFAULT_GENERIC_INITIATORS: &[&str] = &[
 pub const DEFAULT_NEW_BENEFICIARY_LIMIT: u32 = 3;
 /// The window of [`DEFAULT_NEW_BENEFICIARY_LIMIT`], in hours.
 pub const DEFAULT_NEW_BENEFICIARY_WINDOW_HOURS: u32 = 24;
+
+/// Most entries in each payout list (countries, currencies, initiators):
+/// more than there are countries, so a real list always fits.
+pub const MAX_LIST_LEN: usize = 300;
+
+/// Longest generic-initiator entry, in characters.
+pub const MAX_INITIATOR_LEN: usize = 64;
 /// Longest new-beneficiary window: 30 days.
 pub const MAX_NEW_BENEFICIARY_WINDOW_HOURS: u32 = 30 * 24;
 
@@ -133,6 +140,22 @@ impl PayoutPolicy {
 
     /// Checks countries, currencies and limits; errors name the field.
     pub fn validate(&self) -> Result<(), String> {
+        if self.high_risk_countries.len() > MAX_LIST_LEN {
+            return Err(format!("payout.high_risk_countries: at most {MAX_LIST_LEN} countries"));
+        }
+        if self.cross_border_min_minor.len() > MAX_LIST_LEN {
+            return Err(format!(
+                "payout.cross_border_min_minor: at most {MAX_LIST_LEN} currencies"
+            ));
+        }
+        if self.generic_initiators.len() > MAX_LIST_LEN {
+            return Err(format!("payout.generic_initiators: at most {MAX_LIST_LEN} entries"));
+        }
+        if self.generic_initiators.iter().any(|g| g.chars().count() > MAX_INITIATOR_LEN) {
+            return Err(format!(
+                "payout.generic_initiators: entries are at most {MAX_INITIATOR_LEN} characters"
+            ));
+        }
         for c in &self.high_risk_countries {
             Country::parse(c).map_err(|e| format!("payout.high_risk_countries: {e}"))?;
         }

@@ -102,8 +102,14 @@ impl FieldKind {
             "password" => return FieldKind::Password,
             _ => {}
         }
-        let text = [name, id].join(" ").to_ascii_lowercase().replace(['-', '_'], "");
-        let has = |words: &[&str]| words.iter().any(|w| text.contains(w));
+        let text: String = name
+            .chars()
+            .chain(core::iter::once(' '))
+            .chain(id.chars())
+            .filter(|c| !matches!(c, '-' | '_'))
+            .map(|c| c.to_ascii_lowercase())
+            .collect();
+        let has = |words: &[&str]| words.iter().any(|w| super::text::contains(&text, w));
         if has(&["cvc", "cvv", "csc", "securitycode"]) {
             FieldKind::CardCvc
         } else if has(&["exp", "vencimiento"]) {

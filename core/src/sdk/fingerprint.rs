@@ -33,6 +33,7 @@ use std::hash::Hasher;
 use siphasher::sip128::{Hasher128, SipHasher13};
 
 use super::signals::DeviceSignals;
+use super::text::{contains, decimal, join};
 
 const SEP: char = '\u{1f}';
 
@@ -43,18 +44,19 @@ pub fn fingerprint(d: &DeviceSignals) -> String {
         s.push_str(part);
         s.push(SEP);
     };
-    let milli = |v: f64| ((v * 1000.0).round() as u64).to_string();
+    // No `to_string` or `join`: this runs in the browser SDK (see `text`).
+    let milli = |v: f64| decimal((v * 1000.0).round() as u64);
     let flag = |b: bool| if b { "1" } else { "0" };
     push(&d.user_agent);
-    push(&d.languages.join(","));
+    push(&join(&d.languages, ','));
     push(&d.timezone);
-    push(&d.screen.width.to_string());
-    push(&d.screen.height.to_string());
-    push(&d.screen.color_depth.to_string());
+    push(&decimal(d.screen.width.into()));
+    push(&decimal(d.screen.height.into()));
+    push(&decimal(d.screen.color_depth.into()));
     push(&milli(d.screen.pixel_ratio));
-    push(&d.hardware_concurrency.map(|v| v.to_string()).unwrap_or_default());
+    push(&d.hardware_concurrency.map(|v| decimal(v.into())).unwrap_or_default());
     push(&d.device_memory_gb.map(milli).unwrap_or_default());
-    push(&d.max_touch_points.to_string());
+    push(&decimal(d.max_touch_points.into()));
     push(&d.platform);
     let hints = d.client_hints.as_ref();
     push(hints.map_or("", |h| h.platform.as_str()));
@@ -103,7 +105,7 @@ pub fn automation_tells(d: &DeviceSignals) -> Vec<&'static str> {
     if d.webdriver {
         tells.push("webdriver");
     }
-    if HEADLESS_UA.iter().any(|m| ua.contains(m)) {
+    if HEADLESS_UA.iter().any(|m| contains(&ua, m)) {
         tells.push("headless_user_agent");
     }
     if d.languages.is_empty() {
@@ -113,8 +115,8 @@ pub fn automation_tells(d: &DeviceSignals) -> Vec<&'static str> {
     {
         tells.push("language_mismatch");
     }
-    let mobile = d.client_hints.as_ref().is_some_and(|h| h.mobile) || ua.contains("mobi");
-    if ua.contains("chrome/") && !mobile && d.plugins_count == 0 {
+    let mobile = d.client_hints.as_ref().is_some_and(|h| h.mobile) || contains(&ua, "mobi");
+    if contains(&ua, "chrome/") && !mobile && d.plugins_count == 0 {
         tells.push("no_plugins");
     }
     tells

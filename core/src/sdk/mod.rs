@@ -18,11 +18,13 @@
 //! - [`behavior`]: a pure accumulator of page interactions.
 //! - [`fingerprint`]: the stable device hash and the automation tells.
 //! - [`merge`]: filling an assess request from a stored session.
+//! - [`text`]: small string helpers that keep the wasm download small.
 
 pub mod behavior;
 pub mod fingerprint;
 pub mod merge;
 pub mod signals;
+pub mod text;
 
 pub use behavior::{BehaviorTracker, FieldKind, Interaction};
 pub use fingerprint::{automation_tells, fingerprint, short_hash};

@@ -243,6 +243,11 @@ impl TestApp {
         self.call(reqwest::Method::PATCH, path, Some(token), Some(body)).await
     }
 
+    /// PUT JSON with a token.
+    pub async fn put(&self, token: &str, path: &str, body: &Value) -> Reply {
+        self.call(reqwest::Method::PUT, path, Some(token), Some(body)).await
+    }
+
     /// DELETE with a token.
     pub async fn delete(&self, token: &str, path: &str) -> Reply {
         self.call(reqwest::Method::DELETE, path, Some(token), None).await

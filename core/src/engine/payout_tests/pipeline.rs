@@ -170,6 +170,7 @@ fn velocity_and_amount_history_key_on_the_origin_account() {
         count_1h: 50,
         count_24h: 0,
         sum_24h_minor: None,
+        per_submerchant: false,
     });
     assert!(fired(&relaxed.run_with(&big, KNOWN, &snapshot, &view), "high_velocity").is_none());
 }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use clausum_core::{
     blocklist::ListType,
     engine::blocklist_code,
-    policy::Policy,
+    policy::{PayoutPolicy, Policy, VelocityLimits},
     scoring::Thresholds,
     signals,
     wire::{ErrorBody, ErrorCode, ErrorDetail},
@@ -53,6 +53,157 @@ pub struct SignalSetting {
     pub weight: i64,
 }
 
+/// When repeat use of one payer key fires `high_velocity`. Payer keys are
+/// the email, the card (BIN + last4), the IP, the device fingerprint and the
+/// customer id of a pay-in, and the origin account of a payout; counts are
+/// of *earlier* transactions over sliding windows.
+#[derive(Object, Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct VelocitySettings {
+    /// Earlier transactions of one key in 10 minutes at which `high_velocity`
+    /// fires (`3`: the fourth fires); 0 turns this window off.
+    #[oai(validator(minimum(value = "0"), maximum(value = "1000000")))]
+    pub count_10m: i64,
+    /// The same over 1 hour.
+    #[oai(validator(minimum(value = "0"), maximum(value = "1000000")))]
+    pub count_1h: i64,
+    /// The same over 24 hours.
+    #[oai(validator(minimum(value = "0"), maximum(value = "1000000")))]
+    pub count_24h: i64,
+    /// Amount of one key over 24 hours (earlier plus this one), in minor
+    /// units, at which `high_velocity` fires; `null` turns amount velocity
+    /// off. Sums add minor units across currencies: set it only when the
+    /// organisation uses one currency.
+    #[serde(default)]
+    #[oai(validator(minimum(value = "1")))]
+    pub sum_24h_minor: Option<i64>,
+    /// PSPs: count each submerchant apart, so a burst at one submerchant
+    /// does not fire velocity at another (transactions without
+    /// `submerchant_id` share the organisation's counts). Changing it starts
+    /// new counts. Payer history (earlier fraud) stays organisation-wide.
+    #[serde(default)]
+    pub per_submerchant: bool,
+}
+
+impl From<&VelocityLimits> for VelocitySettings {
+    fn from(v: &VelocityLimits) -> Self {
+        VelocitySettings {
+            count_10m: v.count_10m.into(),
+            count_1h: v.count_1h.into(),
+            count_24h: v.count_24h.into(),
+            sum_24h_minor: v.sum_24h_minor,
+            per_submerchant: v.per_submerchant,
+        }
+    }
+}
+
+impl VelocitySettings {
+    /// The core's limits; `at` names the block in errors (`velocity`, `payout.velocity`).
+    fn limits(self, at: &str) -> Result<VelocityLimits, ApiError> {
+        let count = |name: &str, v: i64| {
+            u32::try_from(v).ok().filter(|v| *v <= 1_000_000).ok_or_else(|| {
+                let field = format!("{at}.{name}");
+                ApiError::field(&field, format!("`{field}` must be between 0 and 1000000"))
+            })
+        };
+        if self.sum_24h_minor.is_some_and(|v| v < 1) {
+            let field = format!("{at}.sum_24h_minor");
+            return Err(ApiError::field(
+                &field,
+                format!("`{field}` must be at least 1 (or null for no amount velocity)"),
+            ));
+        }
+        Ok(VelocityLimits {
+            count_10m: count("count_10m", self.count_10m)?,
+            count_1h: count("count_1h", self.count_1h)?,
+            count_24h: count("count_24h", self.count_24h)?,
+            sum_24h_minor: self.sum_24h_minor,
+            per_submerchant: self.per_submerchant,
+        })
+    }
+}
+
+/// What makes a payout risky in this organisation.
+#[derive(Object, Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct PayoutSettings {
+    /// Beneficiary countries (ISO 3166-1 alpha-2) that fire
+    /// `payout_high_risk_country`. Default: the FATF lists (black and grey).
+    #[oai(validator(max_items = 300))]
+    pub high_risk_countries: Vec<String>,
+    /// Smallest cross-border payout per currency (ISO 4217), in minor units,
+    /// that fires `payout_cross_border_high_amount`; a currency not listed
+    /// never fires it.
+    pub cross_border_min_minor: BTreeMap<String, i64>,
+    /// `payout.initiated_by` values that name no one in particular (`system`,
+    /// `api`, …) and fire `payout_unattributed_initiator` like a missing one;
+    /// compared without case.
+    #[oai(validator(max_items = 300))]
+    pub generic_initiators: Vec<String>,
+    /// Earlier new beneficiaries of one origin account within the window
+    /// after which a payout to yet another new one fires
+    /// `payout_new_beneficiary_velocity`; 0 turns the signal off.
+    #[oai(validator(minimum(value = "0"), maximum(value = "1000000")))]
+    pub new_beneficiary_limit: i64,
+    /// That window, in hours (1–720).
+    #[oai(validator(minimum(value = "1"), maximum(value = "720")))]
+    pub new_beneficiary_window_hours: i64,
+    /// Velocity limits of payouts (counted per origin account); `null` or
+    /// absent: the organisation's `velocity`.
+    #[serde(default)]
+    pub velocity: Option<VelocitySettings>,
+}
+
+impl From<&PayoutPolicy> for PayoutSettings {
+    fn from(p: &PayoutPolicy) -> Self {
+        PayoutSettings {
+            high_risk_countries: p.high_risk_countries.clone(),
+            cross_border_min_minor: p.cross_border_min_minor.clone(),
+            generic_initiators: p.generic_initiators.clone(),
+            new_beneficiary_limit: p.new_beneficiary_limit.into(),
+            new_beneficiary_window_hours: p.new_beneficiary_window_hours.into(),
+            velocity: p.velocity.as_ref().map(VelocitySettings::from),
+        }
+    }
+}
+
+impl PayoutSettings {
+    /// The core's payout policy (checked as a whole by [`Policy::validate`]).
+    fn policy(self) -> Result<PayoutPolicy, ApiError> {
+        let whole = |name: &str, v: i64, max: i64| {
+            u32::try_from(v).ok().filter(|v| i64::from(*v) <= max).ok_or_else(|| {
+                let field = format!("payout.{name}");
+                ApiError::field(&field, format!("`{field}` must be between 0 and {max}"))
+            })
+        };
+        Ok(PayoutPolicy {
+            // Stored as sent but upper-cased: the engine compares without case anyway.
+            high_risk_countries: self
+                .high_risk_countries
+                .into_iter()
+                .map(|c| c.trim().to_ascii_uppercase())
+                .collect(),
+            cross_border_min_minor: self
+                .cross_border_min_minor
+                .into_iter()
+                .map(|(c, v)| (c.trim().to_ascii_uppercase(), v))
+                .collect(),
+            generic_initiators: self.generic_initiators,
+            new_beneficiary_limit: whole(
+                "new_beneficiary_limit",
+                self.new_beneficiary_limit,
+                1_000_000,
+            )?,
+            new_beneficiary_window_hours: whole(
+                "new_beneficiary_window_hours",
+                self.new_beneficiary_window_hours,
+                1_000_000,
+            )?,
+            velocity: self.velocity.map(|v| v.limits("payout.velocity")).transpose()?,
+        })
+    }
+}
+
 /// How this organisation scores assessments.
 #[derive(Object, Serialize, Debug, Clone)]
 pub struct ScoringSettings {
@@ -60,6 +211,10 @@ pub struct ScoringSettings {
     pub thresholds: ScoreThresholds,
     /// Weight overrides by signal code; codes not listed keep their default.
     pub weights: BTreeMap<String, i64>,
+    /// Velocity limits of pay-ins (and of payouts without their own).
+    pub velocity: VelocitySettings,
+    /// Payout settings.
+    pub payout: PayoutSettings,
     /// The whole signal catalogue with default and effective weights.
     pub signals: Vec<SignalSetting>,
 }
@@ -83,6 +238,8 @@ impl ScoringSettings {
         ScoringSettings {
             thresholds: policy.thresholds.into(),
             weights: policy.weights.0.iter().map(|(k, v)| (k.clone(), i64::from(*v))).collect(),
+            velocity: (&policy.velocity).into(),
+            payout: (&policy.payout).into(),
             signals,
         }
     }
@@ -101,15 +258,26 @@ pub struct ScoringUpdate {
     /// review hits of one list apart from the others. Absent: unchanged.
     #[serde(default)]
     pub weights: Option<BTreeMap<String, i64>>,
+    /// The complete velocity limits (see `velocity` of the settings). Absent: unchanged.
+    #[serde(default)]
+    pub velocity: Option<VelocitySettings>,
+    /// The complete payout settings: read them, change what you need, send
+    /// them back. Absent: unchanged.
+    #[serde(default)]
+    pub payout: Option<PayoutSettings>,
 }
 
 impl ScoringUpdate {
     /// `before` with the update applied and checked as a whole.
     pub fn apply(self, before: &Policy) -> Result<Policy, ApiError> {
-        if self.thresholds.is_none() && self.weights.is_none() {
+        if self.thresholds.is_none()
+            && self.weights.is_none()
+            && self.velocity.is_none()
+            && self.payout.is_none()
+        {
             return Err(ApiError::new(
                 ErrorCode::ValidationError,
-                "Send `thresholds`, `weights` or both.",
+                "Send at least one of `thresholds`, `weights`, `velocity` and `payout`.",
             ));
         }
         let mut policy = before.clone();
@@ -119,9 +287,19 @@ impl ScoringUpdate {
         if let Some(w) = self.weights {
             policy.weights.0 = weights(w)?;
         }
+        if let Some(v) = self.velocity {
+            policy.velocity = v.limits("velocity")?;
+        }
+        if let Some(p) = self.payout {
+            policy.payout = p.policy()?;
+        }
         policy.validate().map_err(|m| {
-            let field = if m.starts_with("weights") { "weights" } else { "thresholds" };
-            ApiError::field(field, m)
+            // The core's messages start with the path of what is wrong.
+            let field = match m.split_once(':') {
+                Some((path, _)) if !path.contains(' ') => path.to_owned(),
+                _ => "thresholds".to_owned(),
+            };
+            ApiError::field(&field, m)
         })?;
         Ok(policy)
     }
