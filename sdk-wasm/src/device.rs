@@ -1,7 +1,8 @@
 //! One synchronous read of the device: navigator, screen, time zone,
-//! storage, a canvas drawing and the WebGL renderer. Every API may be
-//! missing or throw (privacy modes, old browsers, sandboxed frames): a
-//! failed read leaves its signal empty rather than failing the session.
+//! storage and a canvas drawing; then, off the critical path, the WebGL
+//! renderer. Every API may be missing or throw (privacy modes, old
+//! browsers, sandboxed frames): a failed read leaves its signal empty
+//! rather than failing the session.
 
 use clausum_core::sdk::{
     ClientHints, DeviceSignals, ScreenSignals, automation_tells, fingerprint, short_hash,
@@ -14,7 +15,36 @@ use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, WebGlRenderingContext
 const UNMASKED_VENDOR: u32 = 0x9245;
 const UNMASKED_RENDERER: u32 = 0x9246;
 
-/// Reads every device signal, then the automation tells and the fingerprint.
+/// The device signals of a session. The WebGL vendor and renderer are not
+/// part of the fingerprint and cost a context creation (10–20 ms), so they
+/// are read after everything else: on the next task, or at the first
+/// snapshot if that comes sooner.
+#[derive(Debug)]
+pub struct Device {
+    signals: DeviceSignals,
+    webgl_read: bool,
+}
+
+impl Device {
+    /// Reads every signal but WebGL, then the automation tells and the fingerprint.
+    pub fn read(window: &Window) -> Self {
+        Device { signals: read(window), webgl_read: false }
+    }
+
+    /// Reads the WebGL vendor and renderer, once.
+    pub fn complete(&mut self, window: &Window) {
+        if !std::mem::replace(&mut self.webgl_read, true) {
+            (self.signals.webgl_vendor, self.signals.webgl_renderer) = webgl(window);
+        }
+    }
+
+    /// The signals read so far.
+    pub fn signals(&self) -> &DeviceSignals {
+        &self.signals
+    }
+}
+
+/// Reads every device signal but WebGL, then the automation tells and the fingerprint.
 pub fn read(window: &Window) -> DeviceSignals {
     let nav = window.navigator();
     let mut d = DeviceSignals {
@@ -38,7 +68,6 @@ pub fn read(window: &Window) -> DeviceSignals {
         plugins_count: prop(&prop(&nav, "plugins"), "length").as_f64().unwrap_or(0.0) as u32,
         ..Default::default()
     };
-    (d.webgl_vendor, d.webgl_renderer) = webgl(window);
     d.automation = automation_tells(&d).into_iter().map(str::to_owned).collect();
     d.fingerprint = fingerprint(&d);
     d
@@ -121,7 +150,7 @@ fn canvas_hash(window: &Window) -> Option<String> {
 }
 
 /// The WebGL vendor and renderer, unmasked where the browser allows it.
-fn webgl(window: &Window) -> (Option<String>, Option<String>) {
+pub fn webgl(window: &Window) -> (Option<String>, Option<String>) {
     let Some(gl) = new_canvas(window, 1, 1)
         .and_then(|c| c.get_context("webgl").ok().flatten())
         .and_then(|c| c.dyn_into::<WebGlRenderingContext>().ok())

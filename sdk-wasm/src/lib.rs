@@ -35,7 +35,7 @@ static ALLOCATOR: lol_alloc::LockedAllocator<lol_alloc::FreeListAllocator> =
 use std::{cell::RefCell, rc::Rc};
 
 use clausum_core::{
-    sdk::{self, BehaviorTracker, DeviceSignals, SessionSignals},
+    sdk::{self, BehaviorTracker, SessionSignals},
     session,
 };
 use wasm_bindgen::prelude::*;
@@ -45,7 +45,7 @@ use wasm_bindgen::prelude::*;
 #[wasm_bindgen]
 pub struct Collector {
     session_id: String,
-    device: DeviceSignals,
+    device: Rc<RefCell<device::Device>>,
     tracker: Rc<RefCell<BehaviorTracker>>,
     listeners: listen::Listeners,
 }
@@ -60,12 +60,12 @@ impl Collector {
         let now = now(&window);
         let tracker = Rc::new(RefCell::new(BehaviorTracker::new(now)));
         let listeners = listen::Listeners::install(&window, &tracker)?;
-        Ok(Collector {
-            session_id: new_session_id(&window),
-            device: device::read(&window),
-            tracker,
-            listeners,
-        })
+        let device = Rc::new(RefCell::new(device::Device::read(&window)));
+        // The WebGL renderer on the next task, once `init` has its fingerprint.
+        let (later, w) = (device.clone(), window.clone());
+        let complete = Closure::once_into_js(move || later.borrow_mut().complete(&w));
+        let _ = window.set_timeout_with_callback(complete.unchecked_ref());
+        Ok(Collector { session_id: new_session_id(&window), device, tracker, listeners })
     }
 
     /// The session id, `ps_<milliseconds>_<random>`.
@@ -77,12 +77,12 @@ impl Collector {
     /// The device fingerprint, `fp_…`.
     #[wasm_bindgen(getter)]
     pub fn fingerprint(&self) -> String {
-        self.device.fingerprint.clone()
+        self.device.borrow().signals().fingerprint.clone()
     }
 
     /// The device signals (a plain object).
     pub fn device(&self) -> JsValue {
-        js::device(&self.device)
+        js::device(&self.snapshot().device)
     }
 
     /// The behaviour since start (a plain object).
@@ -113,11 +113,15 @@ impl Collector {
 impl Collector {
     /// The session's signals as of now.
     pub fn snapshot(&self) -> SessionSignals {
-        let now = web_sys::window().map_or(0.0, |w| now(&w));
+        let window = web_sys::window();
+        let mut device = self.device.borrow_mut();
+        if let Some(w) = &window {
+            device.complete(w);
+        }
         SessionSignals {
             session_id: self.session_id.clone(),
-            device: self.device.clone(),
-            behavior: self.tracker.borrow().snapshot(now),
+            device: device.signals().clone(),
+            behavior: self.tracker.borrow().snapshot(window.as_ref().map_or(0.0, now)),
         }
     }
 }

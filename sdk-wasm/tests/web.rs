@@ -47,6 +47,9 @@ fn device_signals_are_read_from_the_browser() {
     // ChromeDriver drives this browser: it must say so.
     assert!(d.webdriver && d.automation.iter().any(|t| t == "webdriver"), "{:?}", d.automation);
     assert!(is_fingerprint(&d.fingerprint), "{}", d.fingerprint);
+    // WebGL is read after the fingerprint, at the latest by the first snapshot.
+    assert!(d.webgl_renderer.as_deref().is_some_and(|r| !r.is_empty()), "{:?}", d.webgl_renderer);
+    assert_eq!(c.fingerprint(), d.fingerprint, "reading WebGL leaves the fingerprint alone");
 }
 
 #[wasm_bindgen_test]

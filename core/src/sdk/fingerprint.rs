@@ -19,12 +19,15 @@
 //! 10. `platform`;
 //! 11. client-hint `platform` and `mobile` (empty without client hints);
 //! 12. `cookies_enabled`, `local_storage`, `session_storage`, `indexed_db` as `1`/`0`;
-//! 13. `canvas_hash` — GPU, driver, anti-aliasing and fonts;
-//! 14. `webgl_vendor` and 15. `webgl_renderer` — the graphics stack.
+//! 13. `canvas_hash` — GPU, driver, anti-aliasing and fonts.
 //!
 //! Left out on purpose: the available screen size (task bars move), the
 //! time-zone offset (DST), `webdriver`, plugins and everything behavioural —
-//! they change between visits of the same browser. The same browser profile
+//! they change between visits of the same browser. Also left out: the WebGL
+//! vendor and renderer. Creating a WebGL context costs 10–20 ms, a fifth
+//! of the SDK's start, so the SDK reads them just after the fingerprint is
+//! ready and reports them as device signals of their own; the canvas hash
+//! already differs with the graphics stack. The same browser profile
 //! therefore gets the same fingerprint on every reload, and a different
 //! locale, screen or graphics stack gets a different one.
 
@@ -65,8 +68,6 @@ pub fn fingerprint(d: &DeviceSignals) -> String {
         push(flag(b));
     }
     push(d.canvas_hash.as_deref().unwrap_or(""));
-    push(d.webgl_vendor.as_deref().unwrap_or(""));
-    push(d.webgl_renderer.as_deref().unwrap_or(""));
     let mut out = String::from("fp_");
     out.push_str(&short_hash(&s)[..20]);
     out
@@ -159,6 +160,8 @@ mod tests {
         b.timezone_offset_min = 300;
         b.webdriver = true;
         b.plugins_count = 0;
+        // Read after the fingerprint (see the module documentation).
+        b.webgl_renderer = Some("ANGLE".into());
         assert_eq!(fingerprint(&b), fp);
     }
 
@@ -171,7 +174,7 @@ mod tests {
             |d| d.screen.width = 1280,
             |d| d.screen.pixel_ratio = 2.0,
             |d| d.canvas_hash = Some("abd".into()),
-            |d| d.webgl_renderer = Some("ANGLE".into()),
+            |d| d.hardware_concurrency = Some(4),
             |d| d.local_storage = true,
         ];
         for change in changes {
