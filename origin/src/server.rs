@@ -184,10 +184,14 @@ pub async fn serve_forever(config: &Config, state: Arc<AppState>) -> anyhow::Res
         .into_acceptor()
         .await
         .context("binding the listen address")?;
-    let app = api::app(state, config.max_body_bytes);
+    let app = api::app(state.clone(), config.max_body_bytes);
     Server::new_with_acceptor(acceptor)
         .run_with_graceful_shutdown(app, shutdown_signal(), Some(Duration::from_secs(10)))
         .await?;
+    // In-flight requests are answered; now the webhook sends under way, and
+    // whatever this replica claimed but will not send goes back to the others.
+    state.drain_webhook_worker(Duration::from_secs(10)).await;
+    tracing::info!("stopped");
     Ok(())
 }
 

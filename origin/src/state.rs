@@ -196,7 +196,7 @@ pub struct AppState {
     /// Sends (and vets the URLs of) webhooks.
     pub webhook_sender: crate::webhooks::Sender,
     /// The running delivery worker, if any.
-    pub webhook_worker: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    pub webhook_worker: Mutex<Option<crate::webhooks::worker::Running>>,
     /// This replica's id in change notifications (`crate::sync`).
     pub node_id: String,
     /// Shared velocity and rate-limit counters, when replicas share Redis;
@@ -545,19 +545,39 @@ impl AppState {
 
     /// Starts the webhook delivery worker (stopping a running one first).
     pub fn start_webhook_worker(self: &Arc<Self>, config: crate::webhooks::WorkerConfig) {
-        let handle =
+        let running =
             crate::webhooks::worker::spawn(self.clone(), self.webhook_sender.clone(), config);
-        if let Some(old) = self.webhook_worker.lock().expect("worker lock").replace(handle) {
-            old.abort();
+        if let Some(old) = self.webhook_worker.lock().expect("worker lock").replace(running) {
+            old.handle.abort();
         }
     }
 
     /// Stops the webhook delivery worker as a crash would: in-flight sends
     /// are dropped, their claims expire after the lease.
     pub fn stop_webhook_worker(&self) {
-        if let Some(handle) = self.webhook_worker.lock().expect("worker lock").take() {
-            handle.abort();
+        if let Some(running) = self.webhook_worker.lock().expect("worker lock").take() {
+            running.handle.abort();
         }
+    }
+
+    /// Stops the webhook delivery worker for a shutdown: it claims nothing
+    /// more, lets the sends under way finish (for up to `grace`) and gives
+    /// back the claims it will not send, so another replica delivers them at
+    /// once rather than after the lease. Returns whether it finished in time.
+    pub async fn drain_webhook_worker(&self, grace: std::time::Duration) -> bool {
+        let Some(running) = self.webhook_worker.lock().expect("worker lock").take() else {
+            return true;
+        };
+        running.stop.request();
+        let mut handle = running.handle;
+        if tokio::time::timeout(grace, &mut handle).await.is_ok() {
+            return true;
+        }
+        handle.abort();
+        tracing::warn!(
+            "webhook sends still under way at shutdown were cut; their leases will expire"
+        );
+        false
     }
 
     /// Whether any enabled endpoint of `org` wants `event_type`.

@@ -153,6 +153,11 @@ pub trait WebhookStore {
         lease_until: i64,
         limit: i64,
     ) -> StoreResult<Vec<DueDelivery>>;
+    /// Gives back claims a worker will not send (it is shutting down): the
+    /// deliveries among `ids` still pending under this worker's lease
+    /// (`lease_until`) become claimable at once by any worker, instead of
+    /// when the lease runs out. Returns how many were released.
+    async fn release_deliveries(&self, ids: &[String], lease_until: i64) -> StoreResult<u64>;
     /// Records an attempt and its outcome; updates the endpoint's failure
     /// run. Returns the endpoint as it is after the update.
     async fn record_attempt(

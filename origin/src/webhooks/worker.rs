@@ -53,40 +53,91 @@ impl Default for WorkerConfig {
     }
 }
 
-/// Starts the worker on the current runtime; abort the handle to stop it.
-pub fn spawn(
-    state: Arc<AppState>,
-    sender: Sender,
-    config: WorkerConfig,
-) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        loop {
-            let now = now_ms();
-            // Database writes run to completion in their own task: stopping
-            // the worker (abort) must never cancel one midway, which could
-            // leave a pooled connection inside an open transaction.
-            let (store, lease_until) = (state.store.clone(), now + config.lease_ms);
-            let claim =
-                tokio::spawn(async move { store.claim_deliveries(now, lease_until, BATCH).await });
-            let due = match claim.await.expect("claiming does not panic") {
-                Ok(d) => d,
-                Err(e) => {
-                    tracing::warn!(error = %e, "claiming webhook deliveries failed; retrying");
-                    tokio::time::sleep(Duration::from_secs(1)).await;
-                    continue;
-                }
-            };
-            if due.is_empty() {
-                tokio::select! {
-                    _ = state.deliveries_queued.notified() => {}
-                    _ = tokio::time::sleep(config.idle_poll) => {}
-                }
+/// A running worker: its task, and the switch that stops it gracefully.
+#[derive(Debug)]
+pub struct Running {
+    /// The worker's task; aborting it is a crash (claims wait for their lease).
+    pub handle: tokio::task::JoinHandle<()>,
+    /// Asks it to stop after the sends under way.
+    pub stop: Arc<Stop>,
+}
+
+/// A request to stop, seen by the worker between deliveries.
+#[derive(Debug, Default)]
+pub struct Stop {
+    requested: std::sync::atomic::AtomicBool,
+    wake: tokio::sync::Notify,
+}
+
+impl Stop {
+    /// Asks the worker to stop: it claims nothing more, starts no new send,
+    /// gives back the claims it holds and ends.
+    pub fn request(&self) {
+        self.requested.store(true, std::sync::atomic::Ordering::SeqCst);
+        // A stored permit: wakes the worker even if it is not waiting yet.
+        self.wake.notify_one();
+    }
+
+    fn requested(&self) -> bool {
+        self.requested.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+/// Starts the worker on the current runtime.
+pub fn spawn(state: Arc<AppState>, sender: Sender, config: WorkerConfig) -> Running {
+    let stop = Arc::new(Stop::default());
+    let handle = tokio::spawn(run(state, sender, config, stop.clone()));
+    Running { handle, stop }
+}
+
+async fn run(state: Arc<AppState>, sender: Sender, config: WorkerConfig, stop: Arc<Stop>) {
+    while !stop.requested() {
+        let now = now_ms();
+        // Database writes run to completion in their own task: stopping
+        // the worker (abort) must never cancel one midway, which could
+        // leave a pooled connection inside an open transaction.
+        let (store, lease_until) = (state.store.clone(), now + config.lease_ms);
+        let claim =
+            tokio::spawn(async move { store.claim_deliveries(now, lease_until, BATCH).await });
+        let due = match claim.await.expect("claiming does not panic") {
+            Ok(d) => d,
+            Err(e) => {
+                tracing::warn!(error = %e, "claiming webhook deliveries failed; retrying");
+                tokio::time::sleep(Duration::from_secs(1)).await;
                 continue;
             }
-            let work = due.into_iter().map(|d| deliver(&state, &sender, &config, d));
-            futures_util::stream::iter(work).buffer_unordered(PARALLEL).collect::<Vec<()>>().await;
+        };
+        if due.is_empty() {
+            tokio::select! {
+                _ = state.deliveries_queued.notified() => {}
+                _ = tokio::time::sleep(config.idle_poll) => {}
+                _ = stop.wake.notified() => {}
+            }
+            continue;
         }
-    })
+        let claimed: Vec<String> = due.iter().map(|d| d.id.clone()).collect();
+        // Sends start lazily, PARALLEL at a time; once a stop is asked no
+        // new one starts, and the ones under way finish.
+        let started = std::sync::Mutex::new(std::collections::HashSet::new());
+        let work = due.into_iter().take_while(|_| !stop.requested()).map(|d| {
+            started.lock().expect("started lock").insert(d.id.clone());
+            deliver(&state, &sender, &config, d)
+        });
+        futures_util::stream::iter(work).buffer_unordered(PARALLEL).collect::<Vec<()>>().await;
+        let started = started.into_inner().expect("started lock");
+        let unsent: Vec<String> = claimed.into_iter().filter(|id| !started.contains(id)).collect();
+        if !unsent.is_empty() {
+            let store = state.store.clone();
+            let release =
+                tokio::spawn(async move { store.release_deliveries(&unsent, lease_until).await });
+            match release.await.expect("releasing does not panic") {
+                Ok(n) => tracing::info!(released = n, "gave back unsent webhook claims"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "releasing webhook claims failed; their leases will expire")
+                }
+            }
+        }
+    }
 }
 
 use futures_util::StreamExt;

@@ -48,6 +48,10 @@ pub struct Receiver {
     attempts: Mutex<HashMap<String, usize>>,
     /// Requests that reached the redirect target (must stay 0).
     pub redirects_followed: AtomicUsize,
+    /// Milliseconds to wait before answering (a slow receiver).
+    pub delay_ms: std::sync::atomic::AtomicU64,
+    /// Requests that arrived, answered or not yet.
+    pub arrived: AtomicUsize,
 }
 
 impl Receiver {
@@ -58,6 +62,11 @@ impl Receiver {
                 req.headers().get(n).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned()
             };
             let delivery = h("x-clausum-delivery");
+            r.arrived.fetch_add(1, Ordering::SeqCst);
+            let delay = r.delay_ms.load(Ordering::SeqCst);
+            if delay > 0 {
+                tokio::time::sleep(Duration::from_millis(delay)).await;
+            }
             let n = {
                 let mut a = r.attempts.lock().unwrap();
                 let n = a.entry(delivery.clone()).or_default();
@@ -180,6 +189,7 @@ macro_rules! webhook_stories {
 webhook_stories!(
     decisions_reports_and_cases_reach_a_signed_endpoint,
     an_outage_and_a_worker_crash_lose_nothing,
+    a_stopping_worker_finishes_its_sends_and_hands_back_its_claims,
     ten_thousand_events_survive_a_failing_receiver,
     dangerous_destinations_are_refused,
     rotation_signs_with_both_secrets,
@@ -282,6 +292,53 @@ async fn an_outage_and_a_worker_crash_lose_nothing(app: TestApp) {
         assert!(std::time::Instant::now() < deadline, "(pending, succeeded, failed) = {counts:?}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+async fn a_stopping_worker_finishes_its_sends_and_hands_back_its_claims(app: TestApp) {
+    let admin = app.admin_token().await;
+    let (rx, url) = Receiver::start().await;
+    let (endpoint, _) = register(&app, &admin, &url, json!(["transaction.created"])).await;
+    // Leases long enough that only a release, not their expiry, frees a claim.
+    let config = clausum_origin::webhooks::WorkerConfig {
+        lease_ms: 60_000,
+        ..app.config.webhook_worker_config()
+    };
+    // All 40 events wait in the outbox, so the worker's first claim takes a
+    // full batch (32) while it sends at most 16 at a time.
+    app.state.stop_webhook_worker();
+    for i in 0..40 {
+        let r = app.assess(&json!({"amount": 100 + i, "currency": "MXN"})).await;
+        assert_eq!(r.status, StatusCode::OK);
+    }
+    rx.delay_ms.store(700, Ordering::SeqCst);
+    app.state.start_webhook_worker(config.clone());
+    // Sends are under way: a replica is told to stop (a rolling restart).
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while rx.arrived.load(Ordering::SeqCst) == 0 {
+        assert!(std::time::Instant::now() < deadline, "no send started");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(app.state.drain_webhook_worker(Duration::from_secs(10)).await, "drained in time");
+
+    // Every send it started was answered and recorded; none was cut.
+    let sent = rx.arrived.load(Ordering::SeqCst);
+    assert_eq!(rx.got.lock().unwrap().len(), sent, "a send was cut");
+    assert!(sent <= 16, "it stopped midway ({sent} sent, at most 16 at a time)");
+    let log = app.store.deliveries(&app.creds.organization_id, &endpoint, 100, 0).await.unwrap();
+    let succeeded = log.rows.iter().filter(|d| d.status == "succeeded").count();
+    assert_eq!(succeeded, sent, "each answered send is recorded");
+    // What it claimed but did not send is free again, long before the lease ends.
+    let pending: Vec<_> = log.rows.iter().filter(|d| d.status == "pending").collect();
+    assert_eq!(pending.len(), 40 - sent);
+    assert!(pending.iter().all(|d| d.claimed_until.is_none()), "claims kept: {pending:?}");
+
+    // The next worker (another replica, or this one restarted) sends the rest
+    // at once, each exactly once.
+    rx.delay_ms.store(0, Ordering::SeqCst);
+    app.state.start_webhook_worker(config);
+    let got = rx.wait_for(40, 20).await;
+    assert_eq!(got.len(), 40);
+    assert_eq!(rx.got.lock().unwrap().len(), 40, "no delivery was sent twice");
 }
 
 async fn ten_thousand_events_survive_a_failing_receiver(app: TestApp) {
