@@ -19,6 +19,7 @@ pub fn new_event(org: &str, event_type: EventType, data: &Value, now: i64) -> Ou
         event_type: event_type.as_str().to_owned(),
         payload: data.to_string(),
         created_at: now,
+        request_id: crate::metrics::current_request_id(),
     }
 }
 
@@ -30,6 +31,7 @@ pub fn new_event_raw(org: &str, event_type: EventType, json: String, now: i64) -
         event_type: event_type.as_str().to_owned(),
         payload: json,
         created_at: now,
+        request_id: crate::metrics::current_request_id(),
     }
 }
 

@@ -143,15 +143,22 @@ fn esc(s: &str) -> String {
 #[derive(Debug, Clone)]
 pub struct RequestId(pub String);
 
+tokio::task_local! {
+    /// The id of the request being served, for what it creates deep in the
+    /// stack (webhook events carry it to receivers).
+    static CURRENT_REQUEST_ID: String;
+}
+
+/// The id of the request being served on this task, if any.
+pub fn current_request_id() -> Option<String> {
+    CURRENT_REQUEST_ID.try_with(Clone::clone).ok()
+}
+
 fn request_id(req: &Request) -> String {
     req.headers()
-        .get("x-request-id")
+        .get(clausum_core::wire::request_id::HEADER)
         .and_then(|v| v.to_str().ok())
-        .filter(|v| {
-            !v.is_empty()
-                && v.len() <= 64
-                && v.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
-        })
+        .filter(|v| clausum_core::wire::request_id::is_acceptable(v))
         .map_or_else(|| format!("req_{}", uuid::Uuid::now_v7().simple()), str::to_owned)
 }
 
@@ -175,9 +182,9 @@ impl<E: Endpoint> Endpoint for Measured<E> {
         let id = request_id(&req);
         req.set_data(RequestId(id.clone()));
         let span = tracing::info_span!("request", request_id = %id);
-        let mut result = tracing::Instrument::instrument(self.inner.call(req), span)
-            .await
-            .map(IntoResponse::into_response);
+        let call = CURRENT_REQUEST_ID.scope(id.clone(), self.inner.call(req));
+        let mut result =
+            tracing::Instrument::instrument(call, span).await.map(IntoResponse::into_response);
         let header = poem::http::HeaderValue::from_str(&id).expect("request ids are ASCII");
         match &mut result {
             Ok(r) => {

@@ -145,6 +145,42 @@ test("a clean request is forwarded and answered by the origin, with what only th
   assert.equal(seen.headers["x-clausum-edge-token"], EDGE_TOKEN);
 });
 
+test("one request id from the caller to the origin, the record of an edge decline and every answer", async () => {
+  const since = Date.now();
+  // Forwarded: the origin gets the caller's id and answers with it.
+  const clean = await call(worker.url, "POST", "/api/v1/assess", {
+    key: creds.keys.secret, body: assessBody({ email: "traced@example.com" }),
+    headers: { "x-request-id": "checkout-7f3a" },
+  });
+  assert.equal(clean.status, 200, JSON.stringify(clean.body));
+  assert.equal(clean.headers.get("x-request-id"), "checkout-7f3a");
+  const [seen] = proxy.seen("POST", "/api/v1/assess", since);
+  assert.equal(seen.headers["x-request-id"], "checkout-7f3a");
+  // Declined at the edge: the answer and the record at the origin carry it.
+  const declined = await call(worker.url, "POST", "/api/v1/assess", {
+    key: creds.keys.secret, body: assessBody({ email: BLOCKED.email }),
+    headers: { "x-request-id": "checkout-9b1c" },
+  });
+  assert.equal(declined.body.decided_by, "edge");
+  assert.equal(declined.headers.get("x-request-id"), "checkout-9b1c");
+  const record = await eventually(() => proxy.seen("POST", "/api/v1/edge/record", since)[0]);
+  assert.ok(record, "the decline was recorded");
+  assert.equal(record.headers["x-request-id"], "checkout-9b1c");
+  // No id, or one that is not a sane token: the edge issues its own.
+  for (const headers of [{}, { "x-request-id": "has spaces; and more" }]) {
+    const r = await call(worker.url, "POST", "/api/v1/assess", {
+      key: creds.keys.secret, body: assessBody({ email: BLOCKED.email }), headers,
+    });
+    assert.match(r.headers.get("x-request-id"), /^req_[0-9a-f]{32}$/);
+  }
+  // Refused at the edge too.
+  const refused = await call(worker.url, "POST", "/api/v1/assess", {
+    key: `${creds.keys.secret.slice(0, -1)}x`, body: assessBody(), headers: { "x-request-id": "bad-key-1" },
+  });
+  assert.equal(refused.status, 401);
+  assert.equal(refused.headers.get("x-request-id"), "bad-key-1");
+});
+
 test("an unknown or malformed key is refused at the edge", async () => {
   const other = tempDir();
   const stranger = initOrigin(other.dir, "Elsewhere").creds.keys.secret;

@@ -6,6 +6,7 @@ pub mod assess;
 pub mod edge;
 pub mod error;
 pub mod payout;
+pub mod request_id;
 
 pub use assess::*;
 pub use error::{ErrorBody, ErrorCode, ErrorDetail};

@@ -73,6 +73,7 @@ pub async fn assess(
     cfg: &EdgeConfig,
     flow: Flow,
     started: i64,
+    request_id: &str,
 ) -> worker::Result<Response> {
     let deadline = started + cfg.origin_timeout_ms;
     let caller = match authenticate(&req, env, ctx, cfg, deadline).await {
@@ -117,7 +118,7 @@ pub async fn assess(
                         request: serde_json::from_slice(&body).unwrap_or_default(),
                         context: context.clone(),
                     };
-                    ctx.wait_until(origin::record(cfg.clone(), record));
+                    ctx.wait_until(origin::record(cfg.clone(), record, request_id.to_owned()));
                 }
                 let mut resp = platform::json(200, &d.body)?;
                 resp.headers_mut().set(EDGE_DECIDED_HEADER, "decline")?;
@@ -129,7 +130,7 @@ pub async fn assess(
         }
     }
     let body = Some(JsValue::from(js_sys::Uint8Array::from(body.as_slice())));
-    send_on(req, cfg, body, &context, deadline).await
+    send_on(req, cfg, body, &context, deadline, request_id).await
 }
 
 /// `POST /api/v1/sessions`: the edge checks the key and adds what it knows.
@@ -139,6 +140,7 @@ pub async fn sessions(
     ctx: &Context,
     cfg: &EdgeConfig,
     started: i64,
+    request_id: &str,
 ) -> worker::Result<Response> {
     let deadline = started + cfg.origin_timeout_ms;
     if let Err(refused) = authenticate(&req, env, ctx, cfg, deadline).await {
@@ -147,7 +149,7 @@ pub async fn sessions(
     let context = platform::edge_context(&req);
     let body = req.bytes().await?;
     let body = Some(JsValue::from(js_sys::Uint8Array::from(body.as_slice())));
-    send_on(req, cfg, body, &context, deadline).await
+    send_on(req, cfg, body, &context, deadline, request_id).await
 }
 
 async fn send_on(
@@ -156,6 +158,7 @@ async fn send_on(
     body: Option<JsValue>,
     context: &EdgeContext,
     deadline: i64,
+    request_id: &str,
 ) -> worker::Result<Response> {
     let url = req.url()?;
     let path_and_query = match url.query() {
@@ -166,6 +169,7 @@ async fn send_on(
         method: req.method(),
         path_and_query,
         headers: req.headers(),
+        request_id,
         body,
         context: Some(context),
     };

@@ -19,7 +19,7 @@ mod purge;
 
 use std::{future::Future, time::Duration};
 
-use clausum_core::wire::{ErrorCode, Flow, edge::EDGE_TOKEN_HEADER};
+use clausum_core::wire::{ErrorCode, Flow, edge::EDGE_TOKEN_HEADER, request_id};
 use futures_util::future::{Either, select};
 use worker::{Context, Delay, Env, Method, Request, Response, event};
 
@@ -36,28 +36,47 @@ pub async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Respo
             return platform::error(ErrorCode::AssessMaintenance, "The edge is not configured.");
         }
     };
+    // One id for the caller, the edge's logs and the origin's (forwarded),
+    // and the webhooks the request causes: the caller's if sane, else ours.
+    let id = req
+        .headers()
+        .get(request_id::HEADER)
+        .ok()
+        .flatten()
+        .filter(|v| request_id::is_acceptable(v))
+        .unwrap_or_else(|| crate::ids::request_id(started, platform::random()));
     let path = req.path();
-    match (req.method(), path.as_str()) {
+    let mut resp = match (req.method(), path.as_str()) {
         (Method::Post, "/api/v1/assess") => {
-            assess::assess(req, &env, &ctx, &cfg, Flow::Payin, started).await
+            assess::assess(req, &env, &ctx, &cfg, Flow::Payin, started, &id).await
         }
         (Method::Post, "/api/v1/assess/payout") => {
-            assess::assess(req, &env, &ctx, &cfg, Flow::Payout, started).await
+            assess::assess(req, &env, &ctx, &cfg, Flow::Payout, started, &id).await
         }
         (Method::Post, "/api/v1/sessions") => {
-            assess::sessions(req, &env, &ctx, &cfg, started).await
+            assess::sessions(req, &env, &ctx, &cfg, started, &id).await
         }
         (Method::Post, "/__clausum/purge") => purge::handle(req, &env, &cfg).await,
         (Method::Get, "/__clausum/status") => admin::status(&req, &cfg),
         (_, p) if p.starts_with("/__clausum/bench/") && cfg.bench_routes => {
             admin::bench(req, &env, &ctx, &cfg).await
         }
-        _ => pass_through(req, &cfg).await,
+        _ => pass_through(req, &cfg, &id).await,
+    }?;
+    // The edge's own answers carry the id; the origin's already do (it got
+    // the id and echoes it), and their headers are immutable anyway.
+    if resp.headers().get(request_id::HEADER).ok().flatten().is_none() {
+        let _ = resp.headers_mut().set(request_id::HEADER, &id);
     }
+    Ok(resp)
 }
 
 /// Any other route, untouched (stream in, stream out).
-async fn pass_through(req: Request, cfg: &EdgeConfig) -> worker::Result<Response> {
+async fn pass_through(
+    req: Request,
+    cfg: &EdgeConfig,
+    request_id: &str,
+) -> worker::Result<Response> {
     let url = req.url()?;
     let path_and_query = match url.query() {
         Some(q) => format!("{}?{q}", url.path()),
@@ -68,8 +87,14 @@ async fn pass_through(req: Request, cfg: &EdgeConfig) -> worker::Result<Response
         Method::Get | Method::Head => None,
         _ => req.inner().body().map(Into::into),
     };
-    let out =
-        origin::Outgoing { method, path_and_query, headers: req.headers(), body, context: None };
+    let out = origin::Outgoing {
+        method,
+        path_and_query,
+        headers: req.headers(),
+        request_id,
+        body,
+        context: None,
+    };
     // Not an assess call: a generous bound, only so that nothing hangs.
     origin::forward(cfg, out, 30_000).await
 }

@@ -5,6 +5,7 @@
 use clausum_core::wire::{
     ErrorCode,
     edge::{EDGE_TOKEN_HEADER, EdgeContext, EdgeRecord},
+    request_id,
 };
 use wasm_bindgen::JsValue;
 use worker::{Delay, Fetch, Headers, Method, Request, RequestInit, Response};
@@ -20,6 +21,8 @@ pub struct Outgoing<'a> {
     pub path_and_query: String,
     /// The incoming headers.
     pub headers: &'a Headers,
+    /// The request's id (`X-Request-Id`), the caller's or the edge's.
+    pub request_id: &'a str,
     /// The body (a `Uint8Array` or the incoming stream), if any.
     pub body: Option<JsValue>,
     /// What only the edge knows, for routes the origin reads it on.
@@ -43,6 +46,7 @@ pub async fn forward(
         }
         headers.set(&name, &value)?;
     }
+    headers.set(request_id::HEADER, out.request_id)?;
     if let Some(ctx) = out.context {
         headers.set(EDGE_TOKEN_HEADER, &cfg.edge_token)?;
         for (name, value) in ctx.headers() {
@@ -75,14 +79,15 @@ pub async fn forward(
 }
 
 /// Sends a decline the edge answered to the origin, retrying twice on
-/// failure (within the platform's `wait_until` budget).
-pub async fn record(cfg: EdgeConfig, record: EdgeRecord) {
+/// failure (within the platform's `wait_until` budget), under the
+/// request's id: the origin's logs and the events it announces carry it.
+pub async fn record(cfg: EdgeConfig, record: EdgeRecord, request_id: String) {
     let Ok(body) = serde_json::to_string(&record) else { return };
     for attempt in 0..3u32 {
         if attempt > 0 {
             Delay::from(std::time::Duration::from_millis(500 * 4u64.pow(attempt - 1))).await;
         }
-        match send_record(&cfg, &body).await {
+        match send_record(&cfg, &body, &request_id).await {
             Ok(status) if (200..300).contains(&status) => return,
             // Refused for good (a key revoked meanwhile, a body it rejects).
             Ok(status) if (400..500).contains(&status) && status != 429 => {
@@ -95,9 +100,10 @@ pub async fn record(cfg: EdgeConfig, record: EdgeRecord) {
     }
 }
 
-async fn send_record(cfg: &EdgeConfig, body: &str) -> worker::Result<u16> {
+async fn send_record(cfg: &EdgeConfig, body: &str, id: &str) -> worker::Result<u16> {
     let headers = Headers::new();
     headers.set(EDGE_TOKEN_HEADER, &cfg.edge_token)?;
+    headers.set(request_id::HEADER, id)?;
     headers.set("content-type", "application/json")?;
     let mut init = RequestInit::new();
     init.with_method(Method::Post).with_headers(headers).with_body(Some(JsValue::from_str(body)));

@@ -279,6 +279,8 @@ fn outcome(
                 payload: json!({"alert_id": alert.id, "title": alert.title, "details": facts})
                     .to_string(),
                 created_at: now,
+                // The ingest request that carried the event, when processed inline.
+                request_id: crate::metrics::current_request_id(),
             };
             o.alert = Some((alert, announced));
         }

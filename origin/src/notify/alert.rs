@@ -227,6 +227,7 @@ mod tests {
             event_type: "fraud.detected".into(),
             payload: data.to_string(),
             created_at: 7,
+            request_id: None,
         }
     }
 

@@ -19,6 +19,8 @@ pub struct OutboxEventRow {
     pub payload: String,
     /// Unix ms.
     pub created_at: i64,
+    /// The API request that caused it (`X-Request-Id`), if any.
+    pub request_id: Option<String>,
 }
 
 /// Reading the outbox.
@@ -33,14 +35,15 @@ macro_rules! insert_event {
     ($exec:expr, $e:expr) => {{
         let e: &$crate::store::OutboxEventRow = $e;
         sqlx::query(
-            "INSERT INTO outbox_events (id, organization_id, event_type, payload, created_at) \
-             VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO outbox_events (id, organization_id, event_type, payload, created_at, request_id) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(&e.id)
         .bind(&e.organization_id)
         .bind(&e.event_type)
         .bind(&e.payload)
         .bind(e.created_at)
+        .bind(&e.request_id)
         .execute($exec)
         .await?;
     }};
@@ -53,7 +56,7 @@ macro_rules! impl_outbox_store {
         impl OutboxStore for $store {
             async fn outbox_events(&self, org_id: &str) -> StoreResult<Vec<OutboxEventRow>> {
                 Ok(sqlx::query_as(
-                    "SELECT id, organization_id, event_type, payload, created_at FROM outbox_events \
+                    "SELECT id, organization_id, event_type, payload, created_at, request_id FROM outbox_events \
                      WHERE organization_id = $1 ORDER BY created_at, id",
                 )
                 .bind(org_id)

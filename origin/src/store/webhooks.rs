@@ -120,6 +120,8 @@ pub struct DueDelivery {
     pub payload: String,
     /// Unix ms of the event (the body's `timestamp`).
     pub event_created_at: i64,
+    /// The API request that caused the event, if any.
+    pub request_id: Option<String>,
 }
 
 /// What an attempt decided about its delivery.

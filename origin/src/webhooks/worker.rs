@@ -177,12 +177,16 @@ async fn deliver(state: &AppState, sender: &Sender, config: &WorkerConfig, d: Du
     let now = now_ms();
     let body = body(&d);
     let t = now / 1000;
-    let headers = [
+    let mut headers = vec![
         ("x-clausum-signature", webhook::header(&signing_secrets(&endpoint, now), t, &body)),
         ("x-clausum-event", d.event_type.clone()),
         ("x-clausum-timestamp", iso(now)),
         ("x-clausum-delivery", d.id.clone()),
     ];
+    // The API request that caused the event: the receiver's logs meet ours.
+    if let Some(id) = &d.request_id {
+        headers.push(("x-clausum-request-id", id.clone()));
+    }
     let result = sender.send(&endpoint.url, body, &headers).await;
     let attempt = d.attempts + 1;
     let done = now_ms();

@@ -30,6 +30,8 @@ pub struct Received {
     pub delivery: String,
     pub event: String,
     pub signature: String,
+    /// `X-Clausum-Request-Id`: the API request that caused the event.
+    pub request_id: String,
     pub body: bytes::Bytes,
     pub answered: u16,
     pub at: std::time::Instant,
@@ -86,6 +88,7 @@ impl Receiver {
                 delivery,
                 event: h("x-clausum-event"),
                 signature: h("x-clausum-signature"),
+                request_id: h("x-clausum-request-id"),
                 body,
                 answered,
                 at: std::time::Instant::now(),
@@ -199,9 +202,16 @@ async fn decisions_reports_and_cases_reach_a_signed_endpoint(app: TestApp) {
     let admin = app.admin_token().await;
     let (rx, url) = Receiver::start().await;
     let (_, secret) = register(&app, &admin, &url, json!([])).await;
-    let a =
-        app.assess(&json!({"amount": 1500, "currency": "MXN", "email": "hook@example.com"})).await;
+    // The caller's request id travels with the events its request caused.
+    let req = app
+        .client
+        .post(app.url("/api/v1/assess"))
+        .bearer_auth(app.secret())
+        .header("X-Request-Id", "req-checkout-42")
+        .json(&json!({"amount": 1500, "currency": "MXN", "email": "hook@example.com"}));
+    let a = crate::helpers::Reply::read(req.send().await.unwrap()).await;
     assert_eq!(a.json["decision"], "approve");
+    assert_eq!(a.headers["x-request-id"], "req-checkout-42");
     let txn = a.json["transaction_id"].as_str().unwrap();
     let r = app
         .call(
@@ -212,6 +222,7 @@ async fn decisions_reports_and_cases_reach_a_signed_endpoint(app: TestApp) {
         )
         .await;
     assert_eq!(r.status, StatusCode::CREATED);
+    let report_request = r.headers["x-request-id"].to_str().unwrap().to_owned();
     let case_id = r.json["data"]["case"]["id"].as_str().unwrap().to_owned();
     let blocked =
         app.assess(&json!({"amount": 100, "currency": "MXN", "email": "hook@example.com"})).await;
@@ -242,6 +253,16 @@ async fn decisions_reports_and_cases_reach_a_signed_endpoint(app: TestApp) {
     assert_eq!(by_event["transaction.blocked"]["data"]["decision"], "decline");
     assert_eq!(by_event["fraud.detected"]["data"]["transaction"]["id"], txn);
     assert_eq!(by_event["case.updated"]["data"]["status"], "en_revision");
+    // Each delivery names the request that caused its event; one the server
+    // named itself (no header sent) carries the id it answered with.
+    let request_of = |event: &str| {
+        got.values().find(|r| r.event == event).map(|r| r.request_id.clone()).unwrap()
+    };
+    assert_eq!(request_of("transaction.created"), "req-checkout-42");
+    assert_eq!(request_of("fraud.detected"), report_request);
+    assert_eq!(request_of("case.created"), report_request);
+    assert!(request_of("case.updated").starts_with("req_"), "{}", request_of("case.updated"));
+    assert_ne!(request_of("case.updated"), report_request);
     // A wrong secret does not verify.
     let any = got.values().next().unwrap();
     assert!(webhook::verify(&any.body, &any.signature, b"whsec_wrong", 0, i64::MAX).is_err());

@@ -29,7 +29,7 @@ pub(super) fn due_sql(n: usize) -> String {
     let params: Vec<String> = (1..=n).map(|i| format!("${i}")).collect();
     format!(
         "SELECT d.id, d.organization_id, d.endpoint_id, d.attempts, d.event_id, e.event_type, \
-         e.payload, e.created_at AS event_created_at FROM webhook_deliveries d \
+         e.payload, e.created_at AS event_created_at, e.request_id FROM webhook_deliveries d \
          JOIN outbox_events e ON e.id = d.event_id WHERE d.id IN ({}) ORDER BY d.next_attempt_at, d.id",
         params.join(", ")
     )
