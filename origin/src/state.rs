@@ -609,8 +609,8 @@ impl AppState {
             // count each transaction once per replica.
             if self.redis.is_none() && row.created_at > now - HORIZON_MS && row.source == "assess" {
                 let id = self.observation_seq.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let policy = self.org(&row.organization_id).map(|o| o.settings_now());
-                let keys = match &policy {
+                let settings = self.org(&row.organization_id).map(|o| o.settings_now());
+                let keys = match &settings {
                     Some(s) => engine::velocity_keys_for(
                         &self.digest_key,
                         &keys,

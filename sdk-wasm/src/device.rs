@@ -45,7 +45,7 @@ impl Device {
 }
 
 /// Reads every device signal but WebGL, then the automation tells and the fingerprint.
-pub fn read(window: &Window) -> DeviceSignals {
+fn read(window: &Window) -> DeviceSignals {
     let nav = window.navigator();
     let mut d = DeviceSignals {
         user_agent: nav.user_agent().unwrap_or_default(),
@@ -150,7 +150,7 @@ fn canvas_hash(window: &Window) -> Option<String> {
 }
 
 /// The WebGL vendor and renderer, unmasked where the browser allows it.
-pub fn webgl(window: &Window) -> (Option<String>, Option<String>) {
+fn webgl(window: &Window) -> (Option<String>, Option<String>) {
     let Some(gl) = new_canvas(window, 1, 1)
         .and_then(|c| c.get_context("webgl").ok().flatten())
         .and_then(|c| c.dyn_into::<WebGlRenderingContext>().ok())

@@ -113,6 +113,19 @@ impl Default for PayoutPolicy {
 }
 
 impl PayoutPolicy {
+    /// The same settings with country and currency codes trimmed and upper
+    /// case, as they are stored (the engine compares without case anyway).
+    pub fn normalized(mut self) -> Self {
+        for c in &mut self.high_risk_countries {
+            *c = c.trim().to_ascii_uppercase();
+        }
+        self.cross_border_min_minor = std::mem::take(&mut self.cross_border_min_minor)
+            .into_iter()
+            .map(|(c, v)| (c.trim().to_ascii_uppercase(), v))
+            .collect();
+        self
+    }
+
     /// Whether payouts to `country` are high risk.
     pub fn is_high_risk(&self, country: Country) -> bool {
         self.high_risk_countries.iter().any(|c| c.trim().eq_ignore_ascii_case(country.as_str()))
@@ -181,6 +194,19 @@ impl PayoutPolicy {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn codes_are_stored_trimmed_and_upper_case() {
+        let p = PayoutPolicy {
+            high_risk_countries: vec![" ir".into(), "Kp".into()],
+            cross_border_min_minor: [(" mxn ".to_owned(), 5)].into(),
+            ..PayoutPolicy::default()
+        }
+        .normalized();
+        assert_eq!(p.high_risk_countries, ["IR", "KP"]);
+        assert_eq!(p.cross_border_min_minor.get("MXN"), Some(&5));
+        assert_eq!(p.cross_border_min_minor.len(), 1);
+    }
 
     #[test]
     fn defaults_are_valid_iso_codes() {

@@ -97,26 +97,24 @@ impl From<&VelocityLimits> for VelocitySettings {
     }
 }
 
+/// A count of the wire (`i64`) as the core keeps it, or a 400 naming `field`.
+fn count(field: &str, v: i64) -> Result<u32, ApiError> {
+    u32::try_from(v).ok().filter(|v| *v <= MAX_COUNT).ok_or_else(|| {
+        ApiError::field(field, format!("`{field}` must be between 0 and {MAX_COUNT}"))
+    })
+}
+
+/// Largest count a setting takes (far beyond any useful limit).
+const MAX_COUNT: u32 = 1_000_000;
+
 impl VelocitySettings {
-    /// The core's limits; `at` names the block in errors (`velocity`, `payout.velocity`).
+    /// The core's limits (checked with the policy by [`Policy::validate`]);
+    /// `at` names the block in errors (`velocity`, `payout.velocity`).
     fn limits(self, at: &str) -> Result<VelocityLimits, ApiError> {
-        let count = |name: &str, v: i64| {
-            u32::try_from(v).ok().filter(|v| *v <= 1_000_000).ok_or_else(|| {
-                let field = format!("{at}.{name}");
-                ApiError::field(&field, format!("`{field}` must be between 0 and 1000000"))
-            })
-        };
-        if self.sum_24h_minor.is_some_and(|v| v < 1) {
-            let field = format!("{at}.sum_24h_minor");
-            return Err(ApiError::field(
-                &field,
-                format!("`{field}` must be at least 1 (or null for no amount velocity)"),
-            ));
-        }
         Ok(VelocityLimits {
-            count_10m: count("count_10m", self.count_10m)?,
-            count_1h: count("count_1h", self.count_1h)?,
-            count_24h: count("count_24h", self.count_24h)?,
+            count_10m: count(&format!("{at}.count_10m"), self.count_10m)?,
+            count_1h: count(&format!("{at}.count_1h"), self.count_1h)?,
+            count_24h: count(&format!("{at}.count_24h"), self.count_24h)?,
             sum_24h_minor: self.sum_24h_minor,
             per_submerchant: self.per_submerchant,
         })
@@ -168,39 +166,23 @@ impl From<&PayoutPolicy> for PayoutSettings {
 }
 
 impl PayoutSettings {
-    /// The core's payout policy (checked as a whole by [`Policy::validate`]).
+    /// The core's payout policy (checked with the policy by [`Policy::validate`]).
     fn policy(self) -> Result<PayoutPolicy, ApiError> {
-        let whole = |name: &str, v: i64, max: i64| {
-            u32::try_from(v).ok().filter(|v| i64::from(*v) <= max).ok_or_else(|| {
-                let field = format!("payout.{name}");
-                ApiError::field(&field, format!("`{field}` must be between 0 and {max}"))
-            })
-        };
         Ok(PayoutPolicy {
-            // Stored as sent but upper-cased: the engine compares without case anyway.
-            high_risk_countries: self
-                .high_risk_countries
-                .into_iter()
-                .map(|c| c.trim().to_ascii_uppercase())
-                .collect(),
-            cross_border_min_minor: self
-                .cross_border_min_minor
-                .into_iter()
-                .map(|(c, v)| (c.trim().to_ascii_uppercase(), v))
-                .collect(),
+            high_risk_countries: self.high_risk_countries,
+            cross_border_min_minor: self.cross_border_min_minor,
             generic_initiators: self.generic_initiators,
-            new_beneficiary_limit: whole(
-                "new_beneficiary_limit",
+            new_beneficiary_limit: count(
+                "payout.new_beneficiary_limit",
                 self.new_beneficiary_limit,
-                1_000_000,
             )?,
-            new_beneficiary_window_hours: whole(
-                "new_beneficiary_window_hours",
+            new_beneficiary_window_hours: count(
+                "payout.new_beneficiary_window_hours",
                 self.new_beneficiary_window_hours,
-                1_000_000,
             )?,
             velocity: self.velocity.map(|v| v.limits("payout.velocity")).transpose()?,
-        })
+        }
+        .normalized())
     }
 }
 
