@@ -19,11 +19,15 @@
 //! - [`bootstrap`]: new organisations with their first keys.
 //! - [`geo`]: IP → country from an MMDB database.
 //! - [`edge`]: what the edge worker downloads, records and is told to purge.
+//! - [`background`]: the background workers (webhook deliveries, alert
+//!   emails) and how they stop — as a crash would, or gracefully, giving
+//!   back the claims they will not send.
 
 pub mod api;
 pub mod assess;
 pub mod auth;
 pub mod auto_case;
+pub mod background;
 pub mod bootstrap;
 pub mod config;
 pub mod counters;

@@ -151,7 +151,7 @@ pub async fn load_state(store: Arc<dyn Store>, config: &Config) -> anyhow::Resul
         state.start_webhook_worker(config.webhook_worker_config());
     }
     if config.email_worker {
-        crate::notify::worker::start(state.store.clone(), config)?;
+        state.set_email_worker(crate::notify::worker::start(state.store.clone(), config)?);
     }
     // Replicas sharing PostgreSQL: follow each other's changes.
     crate::sync::spawn_listener(state.clone());
@@ -188,9 +188,10 @@ pub async fn serve_forever(config: &Config, state: Arc<AppState>) -> anyhow::Res
     Server::new_with_acceptor(acceptor)
         .run_with_graceful_shutdown(app, shutdown_signal(), Some(Duration::from_secs(10)))
         .await?;
-    // In-flight requests are answered; now the webhook sends under way, and
-    // whatever this replica claimed but will not send goes back to the others.
-    state.drain_webhook_worker(Duration::from_secs(10)).await;
+    // In-flight requests are answered; now the webhook and email sends under
+    // way, and whatever this replica claimed but will not send goes back to
+    // the others.
+    state.drain_workers(Duration::from_secs(10)).await;
     tracing::info!("stopped");
     Ok(())
 }

@@ -196,7 +196,9 @@ pub struct AppState {
     /// Sends (and vets the URLs of) webhooks.
     pub webhook_sender: crate::webhooks::Sender,
     /// The running delivery worker, if any.
-    pub webhook_worker: Mutex<Option<crate::webhooks::worker::Running>>,
+    pub webhook_worker: Mutex<Option<crate::background::Running>>,
+    /// The running email alert worker, if any.
+    pub email_worker: Mutex<Option<crate::background::Running>>,
     /// This replica's id in change notifications (`crate::sync`).
     pub node_id: String,
     /// Shared velocity and rate-limit counters, when replicas share Redis;
@@ -255,6 +257,7 @@ impl AppState {
             deliveries_queued: tokio::sync::Notify::new(),
             webhook_sender,
             webhook_worker: Mutex::new(None),
+            email_worker: Mutex::new(None),
             node_id: uuid::Uuid::new_v4().simple().to_string(),
             redis,
             metrics: crate::metrics::Metrics::default(),
@@ -565,19 +568,59 @@ impl AppState {
     /// back the claims it will not send, so another replica delivers them at
     /// once rather than after the lease. Returns whether it finished in time.
     pub async fn drain_webhook_worker(&self, grace: std::time::Duration) -> bool {
-        let Some(running) = self.webhook_worker.lock().expect("worker lock").take() else {
-            return true;
-        };
-        running.stop.request();
-        let mut handle = running.handle;
-        if tokio::time::timeout(grace, &mut handle).await.is_ok() {
-            return true;
+        let running = self.webhook_worker.lock().expect("worker lock").take();
+        match running {
+            Some(running) => crate::background::drain(running, grace, "webhook").await,
+            None => true,
         }
-        handle.abort();
-        tracing::warn!(
-            "webhook sends still under way at shutdown were cut; their leases will expire"
-        );
-        false
+    }
+
+    /// Holds `running` as this replica's email alert worker, aborting the
+    /// one it replaces (as a crash would).
+    pub fn set_email_worker(&self, running: crate::background::Running) {
+        if let Some(old) = self.email_worker.lock().expect("worker lock").replace(running) {
+            old.handle.abort();
+        }
+    }
+
+    /// Starts an email alert worker sending through `mailer` (`None`:
+    /// alerts are recorded, not sent), replacing a running one.
+    pub fn start_email_worker(
+        &self,
+        mailer: Option<crate::notify::Mailer>,
+        config: crate::notify::worker::WorkerConfig,
+    ) {
+        self.set_email_worker(crate::notify::worker::spawn(self.store.clone(), mailer, config));
+    }
+
+    /// Stops the email alert worker as a crash would: in-flight sends are
+    /// dropped, their claims expire after the lease.
+    pub fn stop_email_worker(&self) {
+        if let Some(running) = self.email_worker.lock().expect("worker lock").take() {
+            running.handle.abort();
+        }
+    }
+
+    /// Stops the email alert worker for a shutdown, as
+    /// [`drain_webhook_worker`](Self::drain_webhook_worker) does the webhook
+    /// one: no new claim or send, the sends under way finish (for up to
+    /// `grace`), the unsent claims are given back. Returns whether it
+    /// finished in time.
+    pub async fn drain_email_worker(&self, grace: std::time::Duration) -> bool {
+        let running = self.email_worker.lock().expect("worker lock").take();
+        match running {
+            Some(running) => crate::background::drain(running, grace, "email").await,
+            None => true,
+        }
+    }
+
+    /// Drains both background workers at once (webhook deliveries and
+    /// alert emails), each for up to `grace`. Returns whether both finished
+    /// in time.
+    pub async fn drain_workers(&self, grace: std::time::Duration) -> bool {
+        let (webhooks, emails) =
+            tokio::join!(self.drain_webhook_worker(grace), self.drain_email_worker(grace));
+        webhooks && emails
     }
 
     /// Whether any enabled endpoint of `org` wants `event_type`.

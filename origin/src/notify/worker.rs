@@ -3,7 +3,10 @@
 //!
 //! Like webhook delivery it is at least once: a worker that dies mid-send
 //! leaves its claims to expire (the lease), after which any worker sends
-//! them again with the same `Message-ID`.
+//! them again with the same `Message-ID`. A worker stopped gracefully
+//! ([`crate::background`]) claims nothing more, starts no new send, lets
+//! the sends under way finish and gives back the emails it claimed but did
+//! not send, so another worker sends them at once.
 //!
 //! Without `CLAUSUM_SMTP_URL` nothing is lost: due emails are marked
 //! `recorded` — kept with their text and listed by the API — and a worker
@@ -12,13 +15,14 @@
 //! [`WorkerConfig::recorded_window_ms`]; older ones stay recorded, since an
 //! alert weeks late is noise rather than news.
 
-use std::{sync::Arc, time::Duration};
+use std::{collections::HashSet, sync::Arc, time::Duration};
 
 use futures_util::StreamExt;
 use rand::Rng;
 
 use super::smtp::{Mailer, Sent};
 use crate::{
+    background::{Running, Stop},
     config::Config,
     store::{EmailOutcome, EmailRow, Store},
     time::now_ms,
@@ -58,10 +62,7 @@ impl Default for WorkerConfig {
 
 /// Starts the worker for `config` (SMTP from `CLAUSUM_SMTP_URL` and
 /// `CLAUSUM_SMTP_FROM`); a malformed URL or sender stops the start.
-pub fn start(
-    store: Arc<dyn Store>,
-    config: &Config,
-) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+pub fn start(store: Arc<dyn Store>, config: &Config) -> anyhow::Result<Running> {
     let mailer = match config.smtp_url.as_deref().filter(|u| !u.trim().is_empty()) {
         Some(url) => {
             let m = Mailer::new(url, &config.smtp_from).map_err(anyhow::Error::msg)?;
@@ -80,37 +81,71 @@ pub fn start(
     Ok(spawn(store, mailer, worker))
 }
 
-/// Starts the worker on the current runtime; abort the handle to stop it.
-pub fn spawn(
-    store: Arc<dyn Store>,
-    mailer: Option<Mailer>,
-    config: WorkerConfig,
-) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        loop {
-            let now = now_ms();
-            let recorded_since = mailer.as_ref().map(|_| now - config.recorded_window_ms);
-            let due =
-                match store.claim_emails(now, now + config.lease_ms, BATCH, recorded_since).await {
-                    Ok(d) => d,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "claiming alert emails failed; retrying");
-                        tokio::time::sleep(Duration::from_secs(1)).await;
-                        continue;
-                    }
-                };
-            if due.is_empty() {
-                tokio::time::sleep(config.idle_poll).await;
-                continue;
-            }
-            let work =
-                due.into_iter().map(|e| attempt(store.as_ref(), mailer.as_ref(), &config, e));
-            futures_util::stream::iter(work).buffer_unordered(PARALLEL).collect::<Vec<()>>().await;
-        }
-    })
+/// Starts the worker on the current runtime. Abort its handle to stop it
+/// as a crash would, or stop it gracefully ([`crate::background`]).
+pub fn spawn(store: Arc<dyn Store>, mailer: Option<Mailer>, config: WorkerConfig) -> Running {
+    let stop = Arc::new(Stop::default());
+    let handle = tokio::spawn(run(store, mailer, config, stop.clone()));
+    Running { handle, stop }
 }
 
-async fn attempt(store: &dyn Store, mailer: Option<&Mailer>, config: &WorkerConfig, e: EmailRow) {
+async fn run(store: Arc<dyn Store>, mailer: Option<Mailer>, config: WorkerConfig, stop: Arc<Stop>) {
+    while !stop.requested() {
+        let now = now_ms();
+        let recorded_since = mailer.as_ref().map(|_| now - config.recorded_window_ms);
+        // Database writes run to completion in their own task: stopping
+        // the worker (abort) must never cancel one midway, which could
+        // leave a pooled connection inside an open transaction.
+        let (claimer, lease_until) = (store.clone(), now + config.lease_ms);
+        let claim = tokio::spawn(async move {
+            claimer.claim_emails(now, lease_until, BATCH, recorded_since).await
+        });
+        let due = match claim.await.expect("claiming does not panic") {
+            Ok(d) => d,
+            Err(e) => {
+                tracing::warn!(error = %e, "claiming alert emails failed; retrying");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                continue;
+            }
+        };
+        if due.is_empty() {
+            tokio::select! {
+                () = tokio::time::sleep(config.idle_poll) => {}
+                () = stop.wait() => {}
+            }
+            continue;
+        }
+        let claimed: Vec<String> = due.iter().map(|e| e.id.clone()).collect();
+        // Sends start lazily, PARALLEL at a time; once a stop is asked no
+        // new one starts, and the ones under way finish.
+        let started = std::sync::Mutex::new(HashSet::new());
+        let work = due.into_iter().take_while(|_| !stop.requested()).map(|e| {
+            started.lock().expect("started lock").insert(e.id.clone());
+            attempt(&store, mailer.as_ref(), &config, e)
+        });
+        futures_util::stream::iter(work).buffer_unordered(PARALLEL).collect::<Vec<()>>().await;
+        let started = started.into_inner().expect("started lock");
+        let unsent: Vec<String> = claimed.into_iter().filter(|id| !started.contains(id)).collect();
+        if !unsent.is_empty() {
+            let releaser = store.clone();
+            let release =
+                tokio::spawn(async move { releaser.release_emails(&unsent, lease_until).await });
+            match release.await.expect("releasing does not panic") {
+                Ok(n) => tracing::info!(released = n, "gave back unsent alert email claims"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "releasing alert email claims failed; their leases will expire");
+                }
+            }
+        }
+    }
+}
+
+async fn attempt(
+    store: &Arc<dyn Store>,
+    mailer: Option<&Mailer>,
+    config: &WorkerConfig,
+    e: EmailRow,
+) {
     let (attempts, outcome, error) = match mailer {
         None => (e.attempts, EmailOutcome::Recorded, Some(NOT_CONFIGURED.to_owned())),
         Some(m) => {
@@ -125,9 +160,12 @@ async fn attempt(store: &dyn Store, mailer: Option<&Mailer>, config: &WorkerConf
     if let EmailOutcome::Retry(_) | EmailOutcome::Failed = outcome {
         tracing::warn!(email = %e.id, attempts, "alert email not sent");
     }
-    if let Err(err) =
-        store.record_email(&e.id, attempts, &outcome, error.as_deref(), now_ms()).await
-    {
+    // In its own task, like every write of the worker (see `run`).
+    let (recorder, id) = (store.clone(), e.id.clone());
+    let record = tokio::spawn(async move {
+        recorder.record_email(&id, attempts, &outcome, error.as_deref(), now_ms()).await
+    });
+    if let Err(err) = record.await.expect("recording does not panic") {
         tracing::warn!(error = %err, email = %e.id, "recording an alert email's outcome failed");
     }
 }

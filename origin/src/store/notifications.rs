@@ -89,6 +89,12 @@ pub trait NotificationStore {
         limit: i64,
         recorded_since: Option<i64>,
     ) -> StoreResult<Vec<EmailRow>>;
+    /// Gives back claims a stopping worker will not send: clears
+    /// `claimed_until` of the `pending` or `recorded` emails among `ids`
+    /// still held under this worker's lease (`claimed_until = lease_until`),
+    /// so any worker may claim them at once. A claim another worker has
+    /// taken since is left alone. Returns how many were released.
+    async fn release_emails(&self, ids: &[String], lease_until: i64) -> StoreResult<u64>;
     /// Records the outcome of an attempt on email `id`; `attempts` is its
     /// new attempt count.
     async fn record_email(
@@ -272,6 +278,32 @@ macro_rules! impl_notification_store {
                 tx.commit().await?;
                 due.sort_by_key(|r| r.next_attempt_at);
                 Ok(due)
+            }
+
+            async fn release_emails(
+                &self,
+                ids: &[String],
+                lease_until: i64,
+            ) -> StoreResult<u64> {
+                if ids.is_empty() {
+                    return Ok(0);
+                }
+                let list =
+                    (0..ids.len()).map(|i| format!("${}", i + 2)).collect::<Vec<_>>().join(", ");
+                // Only our own claim: another worker's later lease is left alone.
+                let sql = format!(
+                    "UPDATE email_outbox SET claimed_until = NULL \
+                     WHERE status IN ('pending', 'recorded') AND claimed_until = $1 \
+                     AND id IN ({list})"
+                );
+                let mut q = sqlx::query(&sql).bind(lease_until);
+                for id in ids {
+                    q = q.bind(id);
+                }
+                let mut tx = self.begin_write().await?;
+                let released = q.execute(&mut *tx).await?.rows_affected();
+                tx.commit().await?;
+                Ok(released)
             }
 
             async fn record_email(

@@ -13,6 +13,7 @@ use clausum_core::webhook::{self, EventType};
 use rand::Rng;
 
 use super::sender::{SendResult, Sender};
+pub use crate::background::{Running, Stop};
 use crate::{
     api::common::{iso, new_id},
     events,
@@ -53,36 +54,6 @@ impl Default for WorkerConfig {
     }
 }
 
-/// A running worker: its task, and the switch that stops it gracefully.
-#[derive(Debug)]
-pub struct Running {
-    /// The worker's task; aborting it is a crash (claims wait for their lease).
-    pub handle: tokio::task::JoinHandle<()>,
-    /// Asks it to stop after the sends under way.
-    pub stop: Arc<Stop>,
-}
-
-/// A request to stop, seen by the worker between deliveries.
-#[derive(Debug, Default)]
-pub struct Stop {
-    requested: std::sync::atomic::AtomicBool,
-    wake: tokio::sync::Notify,
-}
-
-impl Stop {
-    /// Asks the worker to stop: it claims nothing more, starts no new send,
-    /// gives back the claims it holds and ends.
-    pub fn request(&self) {
-        self.requested.store(true, std::sync::atomic::Ordering::SeqCst);
-        // A stored permit: wakes the worker even if it is not waiting yet.
-        self.wake.notify_one();
-    }
-
-    fn requested(&self) -> bool {
-        self.requested.load(std::sync::atomic::Ordering::SeqCst)
-    }
-}
-
 /// Starts the worker on the current runtime.
 pub fn spawn(state: Arc<AppState>, sender: Sender, config: WorkerConfig) -> Running {
     let stop = Arc::new(Stop::default());
@@ -111,7 +82,7 @@ async fn run(state: Arc<AppState>, sender: Sender, config: WorkerConfig, stop: A
             tokio::select! {
                 _ = state.deliveries_queued.notified() => {}
                 _ = tokio::time::sleep(config.idle_poll) => {}
-                _ = stop.wake.notified() => {}
+                _ = stop.wait() => {}
             }
             continue;
         }

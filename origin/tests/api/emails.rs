@@ -1,19 +1,21 @@
 //! Email alerts against a real SMTP listener on loopback: the parties a
 //! fraud report flags get one email per configured recipient, without the
 //! payer's address or card data; a server answering 451 gets the email on a
-//! retry; without SMTP the alerts are recorded and listed; settings are
+//! retry; without SMTP the alerts are recorded and listed; a worker told to
+//! stop finishes its sends and hands back its other claims; settings are
 //! validated, admin-only and per organisation.
 
 use std::{
     collections::BTreeSet,
     sync::{
         Arc, Mutex,
-        atomic::{AtomicUsize, Ordering},
+        atomic::{AtomicU64, AtomicUsize, Ordering},
     },
     time::Duration,
 };
 
 use clausum_core::catalog::Segment;
+use clausum_origin::notify::{Mailer, worker::WorkerConfig};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use tokio::{
@@ -40,6 +42,11 @@ pub struct SmtpListener {
     pub fail_first: AtomicUsize,
     /// MAIL FROM commands received (refused ones included).
     pub transactions: AtomicUsize,
+    /// Milliseconds to wait before accepting a message once its data is in
+    /// (a slow server); 0 accepts at once.
+    pub delay_ms: AtomicU64,
+    /// Messages whose data arrived, accepted or not yet.
+    pub arrived: AtomicUsize,
 }
 
 impl SmtpListener {
@@ -101,6 +108,11 @@ impl SmtpListener {
                         break;
                     }
                     data.push_str(&line);
+                }
+                self.arrived.fetch_add(1, Ordering::SeqCst);
+                let delay = self.delay_ms.load(Ordering::SeqCst);
+                if delay > 0 {
+                    tokio::time::sleep(Duration::from_millis(delay)).await;
                 }
                 self.mails.lock().unwrap().push(Mail {
                     from: std::mem::take(&mut from),
@@ -215,6 +227,7 @@ email_stories!(
     without_smtp_alerts_are_recorded_listed_and_sent_later,
     settings_are_validated_admin_only_and_audited,
     each_organisation_sees_only_its_own_emails,
+    a_stopping_worker_finishes_its_sends_and_hands_back_its_claims,
 );
 
 async fn flagged_parties_get_one_email_per_recipient(backend: Backend) {
@@ -346,6 +359,83 @@ async fn without_smtp_alerts_are_recorded_listed_and_sent_later(backend: Backend
     assert_eq!(to, BTreeSet::from(["ops@shop.example", "risk@acquirer.example"].map(String::from)));
     let admin = app.admin_token().await;
     wait_status(&app, &admin, "sent", 2, 10).await;
+}
+
+/// The `Message-ID` header of a message as it arrived.
+fn message_id(m: &Mail) -> String {
+    m.data
+        .lines()
+        .find_map(|l| {
+            let (name, value) = l.split_once(':')?;
+            name.eq_ignore_ascii_case("message-id").then(|| value.trim().to_owned())
+        })
+        .unwrap_or_else(|| panic!("no Message-ID: {}", m.data))
+}
+
+async fn a_stopping_worker_finishes_its_sends_and_hands_back_its_claims(backend: Backend) {
+    let (smtp, url) = SmtpListener::start(0).await;
+    let app = spawn(backend, Some(&url)).await;
+    let admin = app.admin_token().await;
+    let org = app.creds.organization_id.clone();
+    // The server's own worker is stopped (nothing is queued yet), so all 10
+    // alerts wait in the outbox and the next worker's first claim takes them
+    // all (a batch is 16) while it sends at most 4 at a time.
+    app.state.stop_email_worker();
+    let merchants: Vec<String> = (0..5).map(|i| format!("ops{i}@shop.example")).collect();
+    let r = put_settings(&app, &admin, &json!({ "merchant": merchants })).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.json);
+    for _ in 0..2 {
+        report(&app, app.secret(), json!({"merchant": true})).await;
+    }
+    let queued = app.store.email_alerts(&org, Some("pending"), 100, 0).await.unwrap();
+    assert_eq!(queued.total, 10, "{:?}", queued.rows);
+    // Leases long enough that only a release, not their expiry, frees a claim.
+    let config = WorkerConfig {
+        lease_ms: 60_000,
+        retry_scale: app.config.email_retry_scale,
+        ..WorkerConfig::default()
+    };
+    let mailer = Mailer::new(&url, &app.config.smtp_from).unwrap();
+    smtp.delay_ms.store(1_500, Ordering::SeqCst);
+    app.state.start_email_worker(Some(mailer.clone()), config.clone());
+    // Sends are under way: the replica is told to stop (a rolling restart),
+    // as `serve_forever` does after the HTTP drain.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while smtp.arrived.load(Ordering::SeqCst) == 0 {
+        assert!(std::time::Instant::now() < deadline, "no send started");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(app.state.drain_workers(Duration::from_secs(10)).await, "drained in time");
+
+    // Every send it started was accepted and recorded; none was cut.
+    let sent = smtp.transactions.load(Ordering::SeqCst);
+    assert_eq!(smtp.arrived.load(Ordering::SeqCst), sent, "a send stopped before its data");
+    assert_eq!(smtp.mails().len(), sent, "a send was cut");
+    assert!((1..=4).contains(&sent), "it stopped midway ({sent} sent, at most 4 at a time)");
+    let rows = app.store.email_alerts(&org, None, 100, 0).await.unwrap().rows;
+    assert_eq!(rows.len(), 10);
+    let recorded = rows.iter().filter(|e| e.status == "sent").count();
+    assert_eq!(recorded, sent, "each accepted send is recorded: {rows:?}");
+    // What it claimed but did not send is free again, long before the lease ends.
+    let pending: Vec<_> = rows.iter().filter(|e| e.status == "pending").collect();
+    assert_eq!(pending.len(), 10 - sent, "{rows:?}");
+    assert!(
+        pending.iter().all(|e| e.claimed_until.is_none() && e.attempts == 0),
+        "claims kept: {pending:?}"
+    );
+
+    // The next worker (another replica, or this one restarted) sends the
+    // rest at once, each exactly once.
+    smtp.delay_ms.store(0, Ordering::SeqCst);
+    app.state.start_email_worker(Some(mailer), config);
+    smtp.wait_for(10, 20).await;
+    wait_status(&app, &admin, "sent", 10, 10).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mails = smtp.mails();
+    assert_eq!(mails.len(), 10, "no email was sent twice");
+    let ids: BTreeSet<String> = mails.iter().map(message_id).collect();
+    let expected: BTreeSet<String> = rows.iter().map(|e| format!("<{}@clausum>", e.id)).collect();
+    assert_eq!(ids, expected, "each email once, under its own Message-ID");
 }
 
 async fn settings_are_validated_admin_only_and_audited(backend: Backend) {
