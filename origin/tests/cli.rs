@@ -1,12 +1,16 @@
 //! The `clausum-origin` binary as a newcomer uses it: `serve` on an empty
 //! database bootstraps a sandbox and prints its keys, `init --json` creates
-//! an organisation, `openapi` prints the committed spec.
+//! an organisation, `openapi` prints the committed spec; and a rolling
+//! restart of two replicas under load (`rolling`).
 
 use std::{
     io::{BufRead, BufReader},
     process::{Child, Command, Stdio},
     time::{Duration, Instant},
 };
+
+#[path = "cli/rolling.rs"]
+mod rolling;
 
 const BIN: &str = env!("CARGO_BIN_EXE_clausum-origin");
 
