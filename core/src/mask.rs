@@ -9,6 +9,8 @@
 
 use serde_json::Value;
 
+use crate::blocklist::ListType;
+
 /// The masking character.
 const STAR: char = '*';
 
@@ -71,6 +73,44 @@ pub fn request(value: &mut Value) {
     }
 }
 
+/// One stored value of the JSON field `name`, masked as [`request`] masks
+/// that field (`victim_email` like an email, `customer_id` to its last
+/// four, …); the value of a field that holds no personal data comes back
+/// unchanged.
+pub fn value(name: &str, text: &str) -> String {
+    match field(name) {
+        Some(rule) => rule(text),
+        None => text.to_owned(),
+    }
+}
+
+/// A blocklist entry's value masked like the request field it matches:
+/// emails, IPs and CIDR ranges keep their domain and network; phones,
+/// customer and beneficiary ids, account numbers, fingerprints and hashes
+/// their last four. Email domains, card BINs, countries and SWIFT/BIC
+/// codes (not personal on their own) stay.
+pub fn listed(list_type: ListType, text: &str) -> String {
+    match list_type {
+        ListType::Email => email(text),
+        ListType::IpAddress => ip(text),
+        ListType::IpRange => match text.split_once('/') {
+            Some((address, bits)) => format!("{}/{bits}", ip(address)),
+            None => ip(text),
+        },
+        ListType::DeviceFingerprint
+        | ListType::CardHash
+        | ListType::Phone
+        | ListType::CustomerId
+        | ListType::Clabe
+        | ListType::Iban
+        | ListType::AccountHash
+        | ListType::BeneficiaryId => tail(text, 4),
+        ListType::EmailDomain | ListType::CardBin | ListType::Country | ListType::SwiftBic => {
+            text.to_owned()
+        }
+    }
+}
+
 /// The masking of one field name, if it holds personal data.
 fn field(name: &str) -> Option<fn(&str) -> String> {
     Some(match name {
@@ -111,6 +151,50 @@ mod tests {
         assert_eq!(tail("abc", 4), "**c");
         assert_eq!(tail("", 4), "");
         assert_eq!(tail("Juan Pérez", 0), "**********");
+    }
+
+    #[test]
+    fn single_values_mask_by_field_name() {
+        assert_eq!(value("victim_email", "ana@example.com"), "a***@example.com");
+        assert_eq!(value("victim_name", "Ana López"), "*********");
+        assert_eq!(value("customer_id", "cus_12345678"), "********5678");
+        assert_eq!(value("ip", "203.0.113.7"), "203.0.113.*");
+        assert_eq!(value("title", "Ana López"), "Ana López");
+    }
+
+    #[test]
+    fn listed_values_mask_like_the_field_they_match() {
+        let cases = [
+            (ListType::Email, "thief@example.com", "t***@example.com"),
+            (ListType::EmailDomain, "mailinator.com", "mailinator.com"),
+            (ListType::IpAddress, "198.51.100.4", "198.51.100.*"),
+            (ListType::IpRange, "198.51.100.0/24", "198.51.100.*/24"),
+            (ListType::IpRange, "2001:db8:85a3::/48", "2001:db8:85a3:*/48"),
+            (ListType::Phone, "+525512345678", "*********5678"),
+            (ListType::Clabe, "002010077777777771", "**************7771"),
+            (ListType::CustomerId, "cus_987654321", "*********4321"),
+            (ListType::CardBin, "424242", "424242"),
+            (ListType::Country, "MX", "MX"),
+            (ListType::SwiftBic, "BNMXMXMM", "BNMXMXMM"),
+        ];
+        for (list_type, raw, shown) in cases {
+            assert_eq!(listed(list_type, raw), shown, "{list_type:?}");
+        }
+        // Every list type is classified; no personal value passes whole.
+        for t in ListType::ALL {
+            let raw = match t {
+                ListType::Email => "someone@example.com",
+                ListType::IpAddress => "203.0.113.7",
+                ListType::IpRange => "203.0.113.0/24",
+                _ => "abcdefghijkl",
+            };
+            let kept = listed(t, raw) == raw;
+            let public = matches!(
+                t,
+                ListType::EmailDomain | ListType::CardBin | ListType::Country | ListType::SwiftBic
+            );
+            assert_eq!(kept, public, "{t:?}");
+        }
     }
 
     #[test]

@@ -291,6 +291,20 @@ mod tests {
     }
 
     #[test]
+    fn unmasked_reads_need_personal_data() {
+        // The audit log (before/after of cases and entries), webhook
+        // deliveries and provider integrations answer personal data
+        // unmasked: only roles that see it may read them. Everything a
+        // viewer reads is masked by the origin instead.
+        for r in Role::ALL {
+            if r.can(Action::ReadAudit) || r.can(Action::ReadKeys) {
+                assert!(r.sees_personal_data(), "{r:?}");
+            }
+        }
+        assert!(!Role::Viewer.sees_personal_data());
+    }
+
+    #[test]
     fn every_read_is_granted_beyond_admin() {
         // Guards against a new read action being left admin-only by accident.
         for a in Action::ALL.into_iter().filter(|a| !a.is_write()) {

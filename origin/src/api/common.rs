@@ -1,7 +1,13 @@
 //! Pieces every management resource shares: ids, timestamps, pagination,
-//! audit rows, field errors.
+//! audit rows, field errors, and the masking of personal data for roles
+//! that may not see it.
 
-use clausum_core::wire::{ErrorBody, ErrorCode};
+use clausum_core::{
+    blocklist::ListType,
+    mask,
+    roles::Role,
+    wire::{ErrorBody, ErrorCode},
+};
 use poem_openapi::Object;
 use serde::Serialize;
 
@@ -41,13 +47,99 @@ pub fn parse_time(field: &str, text: &str) -> Result<i64, ApiError> {
 
 /// Parses a timestamp or a plain date (`2026-11-21`, taken as midnight UTC).
 pub fn parse_time_or_date(field: &str, text: &str) -> Result<i64, ApiError> {
-    if let Ok(d) = text.trim().parse::<jiff::civil::Date>() {
-        return d
-            .to_zoned(jiff::tz::TimeZone::UTC)
-            .map(|z| z.timestamp().as_millisecond())
-            .map_err(|_| ApiError::field(field, format!("`{field}` is out of range")));
+    date_bound(field, text, false).unwrap_or_else(|| parse_time(field, text))
+}
+
+/// Parses the exclusive end of a period: a timestamp is taken as is; a
+/// plain date (`2026-11-21`) includes that whole day, so the end is the
+/// next midnight UTC.
+pub fn parse_time_or_end_of_date(field: &str, text: &str) -> Result<i64, ApiError> {
+    date_bound(field, text, true).unwrap_or_else(|| parse_time(field, text))
+}
+
+/// `None` unless `text` is a plain date `YYYY-MM-DD`; then the unix ms of
+/// its midnight UTC, or with `end` of the next midnight (the end of that
+/// day, exclusive). The error names the field. Only the plain form counts:
+/// jiff reads a date out of any text that holds one, and a timestamp with
+/// an offset (`2026-11-21T10:00:00-06:00`) must stay a timestamp.
+pub fn date_bound(field: &str, text: &str, end: bool) -> Option<Result<i64, ApiError>> {
+    let text = text.trim();
+    let plain = text.len() == 10
+        && text.bytes().enumerate().all(|(i, b)| match i {
+            4 | 7 => b == b'-',
+            _ => b.is_ascii_digit(),
+        });
+    if !plain {
+        return None;
     }
-    parse_time(field, text)
+    let day = text.parse::<jiff::civil::Date>().ok()?;
+    let day = if end { day.tomorrow() } else { Ok(day) };
+    Some(
+        day.and_then(|d| d.to_zoned(jiff::tz::TimeZone::UTC))
+            .map(|z| z.timestamp().as_millisecond())
+            .map_err(|_| ApiError::field(field, format!("`{field}` is out of range"))),
+    )
+}
+
+/// Whether an answer shows personal data (emails, IPs, phones, names,
+/// account numbers) as stored or masked, decided once per request from the
+/// caller's role ([`Role::sees_personal_data`]): the transaction monitor,
+/// cases, blocklists, simulation runs and ingested events all mask with it,
+/// by the same rules ([`clausum_core::mask`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PersonalData {
+    /// As stored: roles that work cases, and secret keys (which read what
+    /// their own organisation sent).
+    Shown,
+    /// Masked: roles that may read but not learn whose data it is (viewers).
+    Masked,
+}
+
+impl PersonalData {
+    /// For a caller with `role`; `None` is a secret API key.
+    pub fn for_role(role: Option<Role>) -> PersonalData {
+        if role.is_some_and(|r| !r.sees_personal_data()) {
+            PersonalData::Masked
+        } else {
+            PersonalData::Shown
+        }
+    }
+
+    /// For a signed-in dashboard user.
+    pub fn for_user(p: &Principal) -> PersonalData {
+        PersonalData::for_role(Some(p.role))
+    }
+
+    /// Whether personal data is masked.
+    pub fn is_masked(self) -> bool {
+        self == PersonalData::Masked
+    }
+
+    /// A stored value of the field `field` (its JSON name, e.g. `email`,
+    /// `victim_name`) as this reader may see it ([`mask::value`]).
+    pub fn value(self, field: &str, value: Option<&str>) -> Option<String> {
+        value.map(|v| if self.is_masked() { mask::value(field, v) } else { v.to_owned() })
+    }
+
+    /// A stored JSON document (a request, an event's payload, an activity
+    /// line's details) as this reader may see it: masked in place, field by
+    /// field at any depth ([`mask::request`]).
+    pub fn document(self, document: &mut serde_json::Value) {
+        if self.is_masked() {
+            mask::request(document);
+        }
+    }
+
+    /// A blocklist entry's value of `list_type` (wire name) as this reader
+    /// may see it ([`mask::listed`]); a value of an unknown type is masked
+    /// whole.
+    pub fn listed(self, list_type: &str, value: &str) -> String {
+        match (self, ListType::parse(list_type)) {
+            (PersonalData::Shown, _) => value.to_owned(),
+            (PersonalData::Masked, Some(t)) => mask::listed(t, value),
+            (PersonalData::Masked, None) => mask::tail(value, 0),
+        }
+    }
 }
 
 /// Validated `limit` / `offset`.
@@ -151,4 +243,46 @@ pub fn clean_text(
         return Err(ApiError::field(field, format!("`{field}` contains control characters")));
     }
     Ok(Some(clausum_core::normalize::redact_pans(v).into_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_plain_date_as_an_end_includes_that_whole_day() {
+        let start = parse_time_or_date("from", "2026-11-21").unwrap();
+        let end = parse_time_or_end_of_date("to", " 2026-11-21 ").unwrap();
+        assert_eq!(start, parse_time("from", "2026-11-21T00:00:00Z").unwrap());
+        assert_eq!(end, parse_time("to", "2026-11-22T00:00:00Z").unwrap());
+        // A timestamp is an end as it is.
+        for at in ["2026-11-21T10:00:00Z", "2026-11-21T10:00:00-06:00"] {
+            assert_eq!(parse_time_or_end_of_date("to", at).unwrap(), parse_time("to", at).unwrap());
+            assert_eq!(parse_time_or_date("from", at).unwrap(), parse_time("from", at).unwrap());
+        }
+        assert!(parse_time_or_end_of_date("to", "9999-12-31").is_err());
+        assert!(parse_time_or_end_of_date("to", "tomorrow").is_err());
+    }
+
+    #[test]
+    fn personal_data_is_masked_for_viewers_only() {
+        assert_eq!(PersonalData::for_role(None), PersonalData::Shown);
+        for role in Role::ALL {
+            assert_eq!(PersonalData::for_role(Some(role)).is_masked(), !role.sees_personal_data());
+        }
+        let viewer = PersonalData::for_role(Some(Role::Viewer));
+        assert_eq!(viewer.value("email", Some("ana@example.com")).unwrap(), "a***@example.com");
+        assert_eq!(viewer.value("title", Some("Ana")).unwrap(), "Ana");
+        assert_eq!(viewer.listed("ip_address", "198.51.100.4"), "198.51.100.*");
+        assert_eq!(viewer.listed("card_bin", "424242"), "424242");
+        assert_eq!(viewer.listed("no_such_type", "secret"), "******");
+        let admin = PersonalData::for_role(Some(Role::Admin));
+        assert_eq!(admin.listed("email", "ana@example.com"), "ana@example.com");
+        let mut doc = serde_json::json!({"email": "ana@example.com", "amount": 1});
+        admin.document(&mut doc);
+        assert_eq!(doc["email"], "ana@example.com");
+        viewer.document(&mut doc);
+        assert_eq!(doc["email"], "a***@example.com");
+        assert_eq!(doc["amount"], 1);
+    }
 }

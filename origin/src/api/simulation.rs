@@ -16,7 +16,7 @@ use poem_openapi::{Object, OpenApi, param::Query, payload::Json};
 use crate::{
     api::{
         Tag,
-        common::{Pagination, iso, page, parse_time_or_date},
+        common::{Pagination, PersonalData, iso, page, parse_time_or_date},
     },
     auth::DashboardToken,
     error::ApiError,
@@ -61,7 +61,8 @@ pub struct SimulationResult {
     pub simulated: bool,
     /// The preset used, if any.
     pub preset: Option<String>,
-    /// The request as the pipeline saw it (normalised).
+    /// The request as the pipeline saw it (normalised; personal data
+    /// masked for viewers, as in the transaction monitor).
     pub request: serde_json::Value,
     /// What live assess would have answered.
     pub result: AssessResponse,
@@ -90,12 +91,17 @@ pub struct SimulationPage {
 }
 
 impl SimulationResult {
-    fn from_row(row: &SimulationRow, result: AssessResponse) -> Self {
+    /// The run as a reader may see it: its request masked, as the
+    /// transaction monitor masks a stored request, for roles that do not
+    /// see personal data.
+    fn from_row(row: &SimulationRow, result: AssessResponse, personal: PersonalData) -> Self {
+        let mut request: serde_json::Value = serde_json::from_str(&row.request).unwrap_or_default();
+        personal.document(&mut request);
         SimulationResult {
             id: row.id.clone(),
             simulated: true,
             preset: row.preset.clone(),
-            request: serde_json::from_str(&row.request).unwrap_or_default(),
+            request,
             result,
             created_at: iso(row.created_at),
         }
@@ -234,7 +240,7 @@ impl SimulationApi {
             &scenario.earlier,
         )
         .await?;
-        Ok(Json(SimulationResult::from_row(&run.row, run.response)))
+        Ok(Json(SimulationResult::from_row(&run.row, run.response, PersonalData::for_user(&p))))
     }
 
     /// Simulate a payout
@@ -274,7 +280,7 @@ impl SimulationApi {
             &[],
         )
         .await?;
-        Ok(Json(SimulationResult::from_row(&run.row, run.response)))
+        Ok(Json(SimulationResult::from_row(&run.row, run.response, PersonalData::for_user(&p))))
     }
 
     /// Backtest a draft rule set
@@ -392,7 +398,8 @@ impl SimulationApi {
 
     /// List simulation runs
     ///
-    /// Earlier runs of the organisation, newest first. Roles: all.
+    /// Earlier runs of the organisation, newest first. Personal data in
+    /// their requests is masked for viewers. Roles: all.
     #[oai(path = "/runs", method = "get")]
     async fn runs(
         &self,
@@ -407,13 +414,14 @@ impl SimulationApi {
         p.require(Action::ReadRules)?;
         let (limit, offset) = page(limit.0, offset.0)?;
         let (rows, total) = state.store.list_simulations(p.org(), limit, offset).await?;
+        let personal = PersonalData::for_user(&p);
         let data = rows
             .iter()
             .map(|r| {
                 let result = serde_json::from_str(&r.response).map_err(|e| {
                     ApiError::internal(&format!("stored simulation {} does not parse: {e}", r.id))
                 })?;
-                Ok(SimulationResult::from_row(r, result))
+                Ok(SimulationResult::from_row(r, result, personal))
             })
             .collect::<Result<_, ApiError>>()?;
         Ok(Json(SimulationPage { data, pagination: Pagination { total, limit, offset } }))

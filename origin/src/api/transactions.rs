@@ -7,7 +7,6 @@ use std::sync::Arc;
 
 use clausum_core::{
     keys::PERM_TRANSACTIONS_READ,
-    mask,
     normalize::{Email, IpAddress},
     roles::Action,
     scoring::Decision,
@@ -22,7 +21,10 @@ use poem_openapi::{
 
 use super::{
     Tag,
-    common::{Pagination, clean_text, iso, iso_opt, not_found, page, parse_time_or_date},
+    common::{
+        Pagination, PersonalData, clean_text, iso, iso_opt, not_found, page, parse_time_or_date,
+        parse_time_or_end_of_date,
+    },
 };
 use crate::{
     auth::Caller,
@@ -31,16 +33,16 @@ use crate::{
     store::{TransactionFilter, TransactionRow},
 };
 
-/// The caller's organisation once it may read transactions, and whether
-/// personal data is masked for it (a secret key reads what its
-/// organisation sent; a user as their role allows).
-fn authorize(caller: &Caller) -> Result<(&str, bool), ApiError> {
+/// The caller's organisation once it may read transactions, and how
+/// personal data is shown to it (a secret key reads what its organisation
+/// sent; a user as their role allows).
+fn authorize(caller: &Caller) -> Result<(&str, PersonalData), ApiError> {
     let (org, role) = caller.authorize(
         Action::ReadTransactions,
         PERM_TRANSACTIONS_READ,
         "Transactions are read",
     )?;
-    Ok((org, role.is_some_and(|r| !r.sees_personal_data())))
+    Ok((org, PersonalData::for_role(role)))
 }
 
 /// One recorded transaction.
@@ -156,7 +158,8 @@ impl TransactionsApi {
         max_score: Query<Option<i64>>,
         /// From this time (RFC 3339, or a date `YYYY-MM-DD` taken as midnight UTC), inclusive.
         from: Query<Option<String>>,
-        /// Before this time (RFC 3339 or a date), exclusive.
+        /// Up to this time: an RFC 3339 timestamp is an exclusive end; a date
+        /// `YYYY-MM-DD` is included whole (up to the next midnight UTC).
         to: Query<Option<String>>,
         /// Payer email (exact, any case).
         email: Query<Option<String>>,
@@ -171,7 +174,7 @@ impl TransactionsApi {
         /// Rows to skip.
         offset: Query<Option<i64>>,
     ) -> Result<Json<TransactionPage>, ApiError> {
-        let (org, masked) = authorize(&auth)?;
+        let (org, personal) = authorize(&auth)?;
         let (limit, offset) = page(limit.0, offset.0)?;
         let score = |field: &str, v: Option<i64>| match v {
             Some(s) if !(0..=100).contains(&s) => {
@@ -185,7 +188,7 @@ impl TransactionsApi {
             min_score: score("min_score", min_score.0)?,
             max_score: score("max_score", max_score.0)?,
             from: from.0.as_deref().map(|t| parse_time_or_date("from", t)).transpose()?,
-            to: to.0.as_deref().map(|t| parse_time_or_date("to", t)).transpose()?,
+            to: to.0.as_deref().map(|t| parse_time_or_end_of_date("to", t)).transpose()?,
             email: given(email.0)
                 .map(|e| {
                     Email::parse(&e)
@@ -215,7 +218,7 @@ impl TransactionsApi {
         };
         let (rows, total) = state.store.list_transactions(org, &filter).await?;
         Ok(Json(TransactionPage {
-            data: rows.iter().map(|r| summary(r, masked)).collect(),
+            data: rows.iter().map(|r| summary(r, personal)).collect(),
             pagination: Pagination { total, limit, offset },
         }))
     }
@@ -234,10 +237,10 @@ impl TransactionsApi {
         /// `txn_…`.
         id: Path<String>,
     ) -> Result<Found, ApiError> {
-        let (org, masked) = authorize(&auth)?;
+        let (org, personal) = authorize(&auth)?;
         let row =
             state.store.transaction(org, &id.0).await?.ok_or_else(|| not_found("transaction"))?;
-        Ok(Found::Ok(Json(detail(&row, masked))))
+        Ok(Found::Ok(Json(detail(&row, personal))))
     }
 }
 
@@ -246,10 +249,7 @@ fn given(v: Option<String>) -> Option<String> {
     v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
 }
 
-fn summary(r: &TransactionRow, masked: bool) -> Transaction {
-    let hide = |v: &Option<String>, how: fn(&str) -> String| {
-        if masked { v.as_deref().map(how) } else { v.clone() }
-    };
+fn summary(r: &TransactionRow, personal: PersonalData) -> Transaction {
     Transaction {
         id: r.id.clone(),
         flow: r.flow.clone(),
@@ -260,11 +260,11 @@ fn summary(r: &TransactionRow, masked: bool) -> Transaction {
         currency: r.currency.clone(),
         decision: r.decision.clone(),
         risk_score: r.risk_score,
-        email: hide(&r.email, mask::email),
+        email: personal.value("email", r.email.as_deref()),
         card_bin: r.card_bin.clone(),
         card_last4: r.card_last4.clone(),
-        ip: hide(&r.ip, mask::ip),
-        customer_id: hide(&r.customer_id, |v| mask::tail(v, 4)),
+        ip: personal.value("ip", r.ip.as_deref()),
+        customer_id: personal.value("customer_id", r.customer_id.as_deref()),
         submerchant_id: r.submerchant_id.clone(),
         blocked_by: r.blocked_by.clone(),
         signals: r
@@ -277,16 +277,11 @@ fn summary(r: &TransactionRow, masked: bool) -> Transaction {
     }
 }
 
-fn detail(r: &TransactionRow, masked: bool) -> TransactionDetail {
-    let hide = |v: &Option<String>| {
-        if masked { v.as_deref().map(|v| mask::tail(v, 4)) } else { v.clone() }
-    };
+fn detail(r: &TransactionRow, personal: PersonalData) -> TransactionDetail {
     // Both documents were written by this server as JSON.
     let mut request: serde_json::Value =
         serde_json::from_str(&r.request).unwrap_or(serde_json::Value::Null);
-    if masked {
-        mask::request(&mut request);
-    }
+    personal.document(&mut request);
     let response: Option<serde_json::Value> =
         r.response.as_deref().and_then(|s| serde_json::from_str(s).ok());
     let signal_details = response
@@ -295,19 +290,17 @@ fn detail(r: &TransactionRow, masked: bool) -> TransactionDetail {
         .and_then(|v| serde_json::from_value(v.clone()).ok())
         .unwrap_or_default();
     let response = response.map(|mut v| {
-        if masked {
-            mask::request(&mut v);
-        }
+        personal.document(&mut v);
         v
     });
     TransactionDetail {
-        transaction: summary(r, masked),
+        transaction: summary(r, personal),
         order_id: r.order_id.clone(),
         payment_id: r.payment_id.clone(),
-        device_fingerprint: hide(&r.device_fingerprint),
-        account_id: hide(&r.account_id),
+        device_fingerprint: personal.value("device_fingerprint", r.device_fingerprint.as_deref()),
+        account_id: personal.value("account_id", r.account_id.as_deref()),
         fraud_reason: r.fraud_reason.clone(),
-        masked,
+        masked: personal.is_masked(),
         signal_details,
         request,
         response,

@@ -15,6 +15,7 @@ mod idempotency;
 mod ingest;
 mod isolation;
 mod limits;
+mod masking;
 mod mass_assignment;
 mod metrics;
 mod monitor;

@@ -8,7 +8,7 @@ use poem_openapi::{Object, types::MaybeUndefined};
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    api::common::{clean_text, field_error, iso, iso_opt, new_id, parse_time},
+    api::common::{PersonalData, clean_text, field_error, iso, iso_opt, new_id, parse_time},
     error::ApiError,
     store::BlocklistRow,
 };
@@ -25,7 +25,9 @@ pub struct BlocklistEntry {
     pub organization_id: String,
     /// List type.
     pub list_type: String,
-    /// The normalised value.
+    /// The normalised value. For viewers, values that are personal data
+    /// (emails, IPs, phones, ids, account numbers, fingerprints, hashes) are
+    /// masked as the transaction monitor masks them.
     pub value: String,
     /// `block` (hard decline), `flag` (heavy weight) or `review` (moderate weight, routes to review).
     pub severity: String,
@@ -64,6 +66,15 @@ impl From<&BlocklistRow> for BlocklistEntry {
             updated_at: iso(r.updated_at),
             created_by: r.created_by.clone(),
         }
+    }
+}
+
+impl BlocklistEntry {
+    /// The entry as a reader may see it: its value masked for roles that
+    /// do not see personal data. Audit rows keep the entry as stored.
+    pub fn for_reader(mut self, personal: PersonalData) -> BlocklistEntry {
+        self.value = personal.listed(&self.list_type, &self.value);
+        self
     }
 }
 

@@ -16,7 +16,7 @@ pub use import::{ImportBody, ImportReport, RejectedRow};
 
 use super::{
     Tag,
-    common::{Pagination, audit_row, not_found, page},
+    common::{Pagination, PersonalData, audit_row, not_found, page},
 };
 use crate::{
     auth::DashboardToken, error::ApiError, payload::JsonBody, state::AppState,
@@ -58,6 +58,7 @@ impl BlocklistApi {
     ///
     /// Newest first, filtered by list type, severity, source, flow scope,
     /// activity and a case-insensitive part of the value; paginated.
+    /// Values that are personal data are masked for viewers.
     #[oai(path = "/", method = "get")]
     #[allow(clippy::too_many_arguments)]
     async fn list(
@@ -95,15 +96,17 @@ impl BlocklistApi {
             offset,
         };
         let found = state.store.blocklist_page(p.org(), &filter).await?;
+        let personal = PersonalData::for_user(&p);
         Ok(Json(BlocklistPage {
-            data: found.rows.iter().map(BlocklistEntry::from).collect(),
+            data: found.rows.iter().map(|r| BlocklistEntry::from(r).for_reader(personal)).collect(),
             pagination: Pagination { total: found.total, limit, offset },
         }))
     }
 
     /// Get an entry
     ///
-    /// One entry of the caller's organisation (404 for any other).
+    /// One entry of the caller's organisation (404 for any other). A value
+    /// that is personal data is masked for viewers.
     #[oai(path = "/:id", method = "get")]
     async fn get(
         &self,
@@ -119,7 +122,7 @@ impl BlocklistApi {
             .blocklist_entry(p.org(), &id.0)
             .await?
             .ok_or_else(|| not_found("blocklist entry"))?;
-        Ok(Json(BlocklistEntry::from(&row)))
+        Ok(Json(BlocklistEntry::from(&row).for_reader(PersonalData::for_user(&p))))
     }
 
     /// Add an entry

@@ -20,7 +20,7 @@ use super::{
 use crate::{
     api::{
         Tag,
-        common::{Pagination, audit_row, clean_text, new_id, not_found, page},
+        common::{Pagination, PersonalData, audit_row, clean_text, new_id, not_found, page},
     },
     auth::DashboardToken,
     error::ApiError,
@@ -109,7 +109,8 @@ impl CaseItemsApi {
     /// List a case's transactions.
     ///
     /// The transactions linked to the case, in the order they were linked
-    /// (a fraud report links the reported one). Roles: every role.
+    /// (a fraud report links the reported one). The payer's email is masked
+    /// for viewers, as in the transaction monitor. Roles: every role.
     #[oai(path = "/:id/transactions", method = "get")]
     async fn transactions(
         &self,
@@ -122,7 +123,10 @@ impl CaseItemsApi {
         p.require(Action::ReadCases)?;
         let case = load(&state, &p, &id.0).await?;
         let rows = state.store.case_transactions(p.org(), &case.id).await?;
-        Ok(Json(TransactionList { data: rows.iter().map(CaseTransaction::from).collect() }))
+        let personal = PersonalData::for_user(&p);
+        Ok(Json(TransactionList {
+            data: rows.iter().map(|r| CaseTransaction::from(r).for_reader(personal)).collect(),
+        }))
     }
 
     /// Link a transaction to a case.
@@ -179,7 +183,8 @@ impl CaseItemsApi {
     ///
     /// The case's activity log, newest first: who opened, changed,
     /// submitted it, added evidence or linked transactions, and when.
-    /// Roles: every role.
+    /// Personal data in the details is masked for viewers. Roles: every
+    /// role.
     #[oai(path = "/:id/activity", method = "get")]
     async fn activity(
         &self,
@@ -197,8 +202,9 @@ impl CaseItemsApi {
         let (limit, offset) = page(limit.0, offset.0)?;
         let case = load(&state, &p, &id.0).await?;
         let found = state.store.activity_page(p.org(), &case.id, limit, offset).await?;
+        let personal = PersonalData::for_user(&p);
         Ok(Json(ActivityPage {
-            data: found.rows.iter().map(Activity::from).collect(),
+            data: found.rows.iter().map(|r| Activity::from(r).for_reader(personal)).collect(),
             pagination: Pagination { total: found.total, limit, offset },
         }))
     }

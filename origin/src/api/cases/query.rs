@@ -4,7 +4,7 @@ use clausum_core::cases::{CaseStatus, IncidentType, Jurisdiction, Priority};
 
 use super::input::query_enum;
 use crate::{
-    api::common::{page, parse_time},
+    api::common::{date_bound, page, parse_time},
     error::ApiError,
     store::{CASE_SORTABLE, CaseFilter},
 };
@@ -87,18 +87,14 @@ fn nonempty(s: Option<String>) -> Option<String> {
 /// is the next midnight).
 fn bound(field: &str, text: &str, end: bool) -> Result<i64, ApiError> {
     let text = text.trim();
-    let Ok(day) = text.parse::<jiff::civil::Date>() else {
-        return parse_time(field, text).map_err(|_| {
+    date_bound(field, text, end).unwrap_or_else(|| {
+        parse_time(field, text).map_err(|_| {
             ApiError::field(
                 field,
                 format!("`{field}` must be a date (2026-11-21) or an RFC 3339 timestamp (2026-11-21T10:00:00Z)"),
             )
-        });
-    };
-    let day = if end { day.tomorrow() } else { Ok(day) };
-    day.and_then(|d| d.to_zoned(jiff::tz::TimeZone::UTC))
-        .map(|z| z.timestamp().as_millisecond())
-        .map_err(|_| ApiError::field(field, format!("`{field}` is out of range")))
+        })
+    })
 }
 
 /// One of the sortable columns (`created_at` by default).

@@ -23,7 +23,7 @@ use crate::{
     api::{
         Tag,
         blocklists::BlocklistEntry,
-        common::{Pagination, audit_row},
+        common::{Pagination, PersonalData, audit_row},
     },
     auth::DashboardToken,
     error::ApiError,
@@ -52,7 +52,8 @@ impl CaseRecordsApi {
     /// List cases.
     ///
     /// The organisation's cases, filtered by status, priority, jurisdiction,
-    /// incident type, text and creation time, sorted and paged. Roles: every role.
+    /// incident type, text and creation time, sorted and paged. The
+    /// victim's name and email are masked for viewers. Roles: every role.
     #[oai(path = "/", method = "get")]
     #[allow(clippy::too_many_arguments)]
     async fn list(
@@ -104,8 +105,9 @@ impl CaseRecordsApi {
         }
         .into_filter()?;
         let found = state.store.cases_page(p.org(), &filter).await?;
+        let personal = PersonalData::for_user(&p);
         Ok(Json(CasePage {
-            data: found.rows.iter().map(Case::from).collect(),
+            data: found.rows.iter().map(|r| Case::from(r).for_reader(personal)).collect(),
             pagination: Pagination {
                 total: found.total,
                 limit: filter.limit,
@@ -171,7 +173,8 @@ impl CaseRecordsApi {
     /// One case.
     ///
     /// The case, with its linked blocklist entries and how much evidence
-    /// and how many transactions it has. Roles: every role.
+    /// and how many transactions it has. Personal data (the victim's name
+    /// and email, listed values) is masked for viewers. Roles: every role.
     #[oai(path = "/:id", method = "get")]
     async fn get(
         &self,
@@ -186,9 +189,13 @@ impl CaseRecordsApi {
         let entries = state.store.case_entries(p.org(), &case.id).await?;
         let evidence = state.store.evidence(p.org(), &case.id).await?;
         let transactions = state.store.case_transactions(p.org(), &case.id).await?;
+        let personal = PersonalData::for_user(&p);
         Ok(Json(CaseDetail {
-            case: Case::from(&case),
-            blocklist_entries: entries.iter().map(BlocklistEntry::from).collect(),
+            case: Case::from(&case).for_reader(personal),
+            blocklist_entries: entries
+                .iter()
+                .map(|e| BlocklistEntry::from(e).for_reader(personal))
+                .collect(),
             evidence_count: evidence.len() as i64,
             transaction_count: transactions.len() as i64,
         }))

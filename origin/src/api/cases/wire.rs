@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::{
     api::{
         blocklists::BlocklistEntry,
-        common::{Pagination, iso, iso_opt},
+        common::{Pagination, PersonalData, iso, iso_opt},
     },
     store::{ActivityRow, CaseRow, EvidenceRow, TransactionRow},
 };
@@ -40,9 +40,9 @@ pub struct Case {
     /// Amount involved, in the currency's minor unit (centavos for MXN,
     /// whole pesos for CLP).
     pub amount_minor: Option<i64>,
-    /// The victim's name.
+    /// The victim's name (masked for viewers).
     pub victim_name: Option<String>,
-    /// The victim's email, lower-cased.
+    /// The victim's email, lower-cased (masked for viewers).
     pub victim_email: Option<String>,
     /// Short title.
     pub title: String,
@@ -101,6 +101,17 @@ impl From<&CaseRow> for Case {
             resolved_at: iso_opt(r.resolved_at),
             allowed_transitions: allowed.iter().map(|s| s.as_str().to_owned()).collect(),
         }
+    }
+}
+
+impl Case {
+    /// The case as a reader of the management API may see it: the
+    /// victim's name and email masked for roles that do not see personal
+    /// data. Audit rows and events keep the case as stored.
+    pub fn for_reader(mut self, personal: PersonalData) -> Case {
+        self.victim_name = personal.value("victim_name", self.victim_name.as_deref());
+        self.victim_email = personal.value("victim_email", self.victim_email.as_deref());
+        self
     }
 }
 
@@ -197,7 +208,7 @@ pub struct CaseTransaction {
     pub is_fraudulent: bool,
     /// Reason of the fraud report, if reported.
     pub fraud_reason: Option<String>,
-    /// Payer email, as stored (normalised).
+    /// Payer email, as stored (normalised; masked for viewers).
     pub email: Option<String>,
     /// Card BIN.
     pub card_bin: Option<String>,
@@ -223,6 +234,16 @@ impl From<&TransactionRow> for CaseTransaction {
             card_last4: t.card_last4.clone(),
             created_at: iso(t.created_at),
         }
+    }
+}
+
+impl CaseTransaction {
+    /// The transaction as a reader may see it: the payer's email masked for
+    /// roles that do not see personal data, as the transaction monitor
+    /// masks it.
+    pub fn for_reader(mut self, personal: PersonalData) -> CaseTransaction {
+        self.email = personal.value("email", self.email.as_deref());
+        self
     }
 }
 
@@ -259,6 +280,15 @@ impl From<&ActivityRow> for Activity {
             details: json_object(&r.details),
             created_at: iso(r.created_at),
         }
+    }
+}
+
+impl Activity {
+    /// The line as a reader may see it: personal data in its details
+    /// masked, field by field, for roles that do not see it.
+    pub fn for_reader(mut self, personal: PersonalData) -> Activity {
+        personal.document(&mut self.details);
+        self
     }
 }
 

@@ -26,7 +26,7 @@ pub use wire::*;
 
 use super::{
     Tag,
-    common::{Pagination, not_found, page},
+    common::{Pagination, PersonalData, not_found, page},
     raw_body::RawJson,
 };
 use crate::{
@@ -151,8 +151,8 @@ impl IngestEventsApi {
     /// Get an ingested event
     ///
     /// One event of the caller's organisation with its stored payload and
-    /// what processing did (404 for any other organisation's). Roles: every
-    /// role.
+    /// what processing did (404 for any other organisation's). Personal
+    /// data in the payload is masked for viewers. Roles: every role.
     #[oai(path = "/api/v1/ingested-events/:id", method = "get", tag = "Tag::Integrations")]
     async fn get(
         &self,
@@ -168,7 +168,7 @@ impl IngestEventsApi {
             .ingested_event(p.org(), &id.0)
             .await?
             .ok_or_else(|| not_found("ingested event"))?;
-        Ok(Json(IngestedEvent::new(&row, true)))
+        Ok(Json(IngestedEvent::new(&row, true).for_reader(PersonalData::for_user(&p))))
     }
 
     /// List alerts

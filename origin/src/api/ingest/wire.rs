@@ -5,7 +5,7 @@ use poem_openapi::Object;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    api::common::{Pagination, iso, iso_opt, new_id},
+    api::common::{Pagination, PersonalData, iso, iso_opt, new_id},
     error::ApiError,
     ingest::rules::{IngestAction, IngestConditions},
     store::{AlertRow, IngestedEventRow, IngestionRuleRow},
@@ -73,7 +73,9 @@ pub struct IngestedEvent {
     pub case_id: Option<String>,
     /// The alert it raised (`create_alert`).
     pub alert_id: Option<String>,
-    /// The body as stored (card numbers masked); only on `GET /api/v1/ingested-events/{id}`.
+    /// The body as stored (card numbers masked; for viewers, personal data
+    /// too, as in the transaction monitor); only on
+    /// `GET /api/v1/ingested-events/{id}`.
     pub payload: Option<serde_json::Value>,
     /// RFC 3339.
     pub created_at: String,
@@ -97,6 +99,15 @@ impl IngestedEvent {
             created_at: iso(r.created_at),
             processed_at: iso_opt(r.processed_at),
         }
+    }
+
+    /// The event as a reader may see it: personal data in its payload
+    /// masked, field by field, for roles that do not see it.
+    pub fn for_reader(mut self, personal: PersonalData) -> IngestedEvent {
+        if let Some(payload) = self.payload.as_mut() {
+            personal.document(payload);
+        }
+        self
     }
 }
 
