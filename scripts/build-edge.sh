@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the edge worker offline: worker-build 0.8.7 driven with local
 # tools instead of the binaries it would download (we reach only the
-# package registries). Output: edge-worker/build/ (worker/shim.mjs + wasm).
+# package registries). Output: edge-worker/build/index.js (the module
+# wrangler.toml's `main` and the tests load) and its wasm, index_bg.wasm.
 #
 #   scripts/build-edge.sh           release build (what wrangler deploys)
 #   EDGE_DEV=1 scripts/build-edge.sh  faster debug build
@@ -32,4 +33,12 @@ if [ -n "${EDGE_DEV:-}" ]; then
 else
   worker-build --release
 fi
-ls -l build/worker/shim.mjs build/*.wasm 2>/dev/null || ls -lR build
+# worker-build 0.8 bundles into build/index.js (wrangler.toml's `main`, what
+# tests/edge/harness.mjs loads), which imports the wasm beside it;
+# build/worker/shim.mjs is only a backwards-compatible alias of index.js.
+if [ ! -s build/index.js ] || ! compgen -G 'build/*.wasm' >/dev/null; then
+  echo "build-edge: build/index.js or its wasm is missing; worker-build wrote:" >&2
+  ls -lR build >&2 || true
+  exit 1
+fi
+ls -l build/index.js build/*.wasm

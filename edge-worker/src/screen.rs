@@ -8,12 +8,15 @@
 //! email or card. Anything the edge cannot decide with certainty — a body
 //! that does not parse or validate, no hit — is forwarded untouched: the
 //! origin has the last word.
+//!
+//! So is a request that carries an idempotency key
+//! ([`carries_idempotency_key`]): a retry must get the answer its first
+//! attempt got, and only the origin holds that answer.
 
 use clausum_core::{
     blocklist::snapshot::Snapshot,
     engine::{Context, prescreen::prescreen},
     history::HistoryView,
-    normalize::text,
     scoring::Decision,
     session,
     transaction::Transaction,
@@ -60,7 +63,7 @@ pub struct Incoming<'a> {
     pub flow: Flow,
     /// The raw body.
     pub body: &'a [u8],
-    /// The `Idempotency-Key` header.
+    /// The `Idempotency-Key` header, if the request has one.
     pub idempotency_header: Option<&'a str>,
     /// When the worker started on it (unix ms), for `latency_ms`.
     pub started_ms: i64,
@@ -77,20 +80,11 @@ pub fn screen(
         return Screen::Forward;
     }
     let Some(tx) = parse(req) else { return Screen::Forward };
-    if tx.session_id.as_deref().is_some_and(|s| !session::is_valid(s)) {
+    if tx.session_id.as_deref().is_some_and(|s| !session::is_valid(s))
+        || carries_idempotency_key(req.idempotency_header, &tx)
+    {
         return Screen::Forward;
     }
-    let idempotency_key = match req.idempotency_header {
-        Some(h) => match text::clean_token(h, 255) {
-            Ok(k) => Some(k),
-            Err(_) => return Screen::Forward,
-        },
-        // The origin's precedence: header, body field, order + payment pair.
-        None => tx.idempotency_key.clone().or_else(|| {
-            let (o, p) = (tx.order_id.as_ref()?, tx.payment_id.as_ref()?);
-            Some(format!("order:{o}:payment:{p}"))
-        }),
-    };
     let (velocity, history) = (VelocitySnapshot::default(), HistoryView::default());
     // ip_country stays unknown: the origin's geolocation decides country
     // entries, so an edge decline is always one the origin would make too.
@@ -129,7 +123,8 @@ pub fn screen(
         transaction_id: transaction_id.clone(),
         order_id: tx.order_id.clone(),
         payment_id: tx.payment_id.clone(),
-        idempotency_key,
+        // Never one: a request with an idempotency key is the origin's.
+        idempotency_key: None,
         submerchant_id: tx.submerchant_id.clone(),
         // The snapshot holds no submerchant names; the recorded transaction does.
         submerchant_name: None,
@@ -142,6 +137,20 @@ pub fn screen(
         transaction_id,
         session_id,
     }))
+}
+
+/// Whether a request carries an idempotency key by the origin's rule
+/// (`origin/src/assess.rs`, `idempotency_key`): an `Idempotency-Key`
+/// header (any value: a malformed one is the origin's 400 to explain), else
+/// the body's `idempotency_key`, else both `order_id` and `payment_id`.
+/// Such a request is never declined at the edge: a retry must get exactly
+/// the answer its first attempt got — which may have been the origin's
+/// approval before the payer was blocklisted, or a conflict for a
+/// different body under the same key — and only the origin knows it.
+pub fn carries_idempotency_key(header: Option<&str>, tx: &Transaction) -> bool {
+    header.is_some()
+        || tx.idempotency_key.is_some()
+        || (tx.order_id.is_some() && tx.payment_id.is_some())
 }
 
 /// The request normalised exactly as the origin would, or `None` when it

@@ -66,15 +66,46 @@ fn blocklisted_email_bin_and_ip_are_declined_in_the_origins_shape() {
 }
 
 #[test]
-fn idempotency_key_follows_the_origins_precedence() {
-    let body = r#"{"amount":1,"currency":"MXN","email":"fraud@example.com","order_id":"o","payment_id":"p"}"#;
-    let key = |s: Screen| match s {
-        Screen::Decline(d) => d.body["idempotency_key"].as_str().map(str::to_owned),
-        Screen::Forward => panic!(),
+fn a_request_with_an_idempotency_key_is_the_origins() {
+    let blocked = r#"{"amount":1,"currency":"MXN","email":"fraud@example.com""#;
+    let with = |extra: &str| format!("{blocked}{extra}}}");
+    // The key by any of the origin's three ways: forwarded, even on a hit.
+    for header in ["retry-7", "bad\u{7}key", ""] {
+        assert_eq!(run(&with(""), Some(header)), Screen::Forward, "header {header:?}");
+    }
+    assert_eq!(run(&with(r#","idempotency_key":"k1""#), None), Screen::Forward);
+    assert_eq!(run(&with(r#","order_id":"o","payment_id":"p""#), None), Screen::Forward);
+    // Half a pair is no key: declined here, and the answer names none.
+    for extra in [r#","order_id":"o""#, r#","payment_id":"p""#, ""] {
+        match run(&with(extra), None) {
+            Screen::Decline(d) => assert!(d.body["idempotency_key"].is_null(), "{extra}"),
+            Screen::Forward => panic!("forwarded: {extra}"),
+        }
+    }
+}
+
+#[test]
+fn the_idempotency_rule_reads_the_normalised_request() {
+    let tx = |body: &str| {
+        let wire = serde_json::from_str::<AssessRequest>(body).unwrap();
+        Transaction::from_wire(&wire).unwrap()
     };
-    assert_eq!(key(run(body, Some("k1"))).as_deref(), Some("k1"));
-    assert_eq!(key(run(body, None)).as_deref(), Some("order:o:payment:p"));
-    assert_eq!(run(body, Some("bad\u{7}key")), Screen::Forward, "the origin explains the 400");
+    let bare = tx(r#"{"amount":1,"currency":"MXN"}"#);
+    assert!(!carries_idempotency_key(None, &bare));
+    assert!(carries_idempotency_key(Some("k"), &bare));
+    let pair = tx(r#"{"amount":1,"currency":"MXN","order_id":" o ","payment_id":"p"}"#);
+    assert!(carries_idempotency_key(None, &pair));
+    // A blank field is no value at the origin either.
+    let blank = tx(r#"{"amount":1,"currency":"MXN","order_id":"","payment_id":"p"}"#);
+    assert!(!carries_idempotency_key(None, &blank));
+    // A payout names no order: its payment id alone is no key.
+    let payout = serde_json::from_str::<PayoutRequest>(
+        r#"{"amount":250000,"currency":"MXN","payment_id":"po_1",
+        "beneficiary":{"clabe":"032180000118359719","name":"Mula","country":"MX"},
+        "origin":{"account_id":"acc_1"},"payout":{"channel":"spei"}}"#,
+    )
+    .unwrap();
+    assert!(!carries_idempotency_key(None, &Transaction::from_payout_wire(&payout).unwrap()));
 }
 
 #[test]

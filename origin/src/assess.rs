@@ -14,13 +14,13 @@ use clausum_core::{
     engine::{self, Assessment, Context, OrgConfig, PayerIdentity},
     history::{HistoryView, PayerKey},
     keys::{self, KeyKind},
-    normalize::{Country, text},
+    normalize::{Country, IpAddress, text},
     scoring::Decision,
     session,
     transaction::Transaction,
     velocity::{Observation, VelocitySnapshot, VelocityStore},
     webhook::EventType,
-    wire::{AssessRequest, AssessResponse, ErrorCode, Flow, PayoutRequest},
+    wire::{AssessRequest, AssessResponse, ErrorCode, Flow, PayoutRequest, edge::EdgeContext},
 };
 use sha2::{Digest, Sha256};
 
@@ -44,12 +44,18 @@ pub struct Answer {
 }
 
 /// Assesses a pay-in for `key`. `header_key` is the `Idempotency-Key` header.
+/// `edge` is what the edge worker saw of the connection, when the request
+/// came through it: for a browser's pre-check that connection is the
+/// payer's, so its address stands in for a missing `device.ip` and its
+/// country for a GeoIP lookup that has no answer. A backend's call through
+/// the edge shows the backend's connection, which says nothing of the payer.
 pub async fn payin(
     state: &Arc<AppState>,
     key: &KeyInfo,
     req: AssessRequest,
     header_key: Option<String>,
     started: Instant,
+    edge: Option<EdgeContext>,
 ) -> Result<Answer, ApiError> {
     let precheck = match key.kind {
         KeyKind::Ingest => return Err(ingest_key_refused()),
@@ -57,7 +63,15 @@ pub async fn payin(
         KeyKind::Secret => false,
     };
     require_assess(key)?;
-    let tx = Transaction::from_wire(&req).map_err(|e| ApiError::field(&e.field, e.to_string()))?;
+    let mut tx =
+        Transaction::from_wire(&req).map_err(|e| ApiError::field(&e.field, e.to_string()))?;
+    let mut connection_country = None;
+    if let Some(ctx) = edge.filter(|_| precheck) {
+        if tx.device.ip.is_none() {
+            tx.device.ip = ctx.client_ip.as_deref().and_then(|ip| IpAddress::parse(ip).ok());
+        }
+        connection_country = ctx.country.as_deref().and_then(|c| Country::parse(c).ok());
+    }
     if let Some(id) = &tx.session_id
         && !session::is_valid(id)
     {
@@ -74,12 +88,13 @@ pub async fn payin(
     // the session in between.
     let tx = match crate::api::sessions::merged(state, &key.organization_id, &req).await? {
         Some(merged) => {
-            stored_request = canonical_request(&merged).0;
-            merged
+            stored_request = canonical_request(&merged.tx).0;
+            connection_country = connection_country.or(merged.connection_country);
+            merged.tx
         }
         None => tx,
     };
-    let prepared = Prepared { tx, stored_request, request_hash, precheck };
+    let prepared = Prepared { tx, stored_request, request_hash, precheck, connection_country };
     run(state, key, prepared, idem_key, started).await
 }
 
@@ -107,7 +122,8 @@ pub async fn payout(
         .map_err(|e| ApiError::field(&e.field, e.to_string()))?;
     let idem_key = idempotency_key(header_key, &tx)?;
     let (stored_request, request_hash) = canonical_request(&tx);
-    let prepared = Prepared { tx, stored_request, request_hash, precheck: false };
+    let prepared =
+        Prepared { tx, stored_request, request_hash, precheck: false, connection_country: None };
     run(state, key, prepared, idem_key, started).await
 }
 
@@ -242,6 +258,8 @@ struct Prepared {
     request_hash: String,
     /// A publishable-key pre-check.
     precheck: bool,
+    /// Where the edge saw the payer's browser connect from (see [`payin`]).
+    connection_country: Option<Country>,
 }
 
 async fn decide_and_record(
@@ -251,7 +269,7 @@ async fn decide_and_record(
     mut claim: Option<Claim<'_>>,
     started: Instant,
 ) -> Result<Answer, ApiError> {
-    let Prepared { tx, stored_request, request_hash, precheck } = prepared;
+    let Prepared { tx, stored_request, request_hash, precheck, connection_country } = prepared;
     let precheck = *precheck;
     let org = state.org_or_load(&key.organization_id).await?;
     let settings = org.settings_now();
@@ -268,6 +286,7 @@ async fn decide_and_record(
         payout_keys,
         payout,
     } = gather(state, &org.id, &settings, tx, now, !precheck).await?;
+    let ip_country = ip_country.or(*connection_country);
     let flow = tx.flow();
     let facts = Facts { velocity: &velocity, history: &history, ip_country, payout };
     let assessment = evaluate(&org, &settings, tx, flow, &facts, now);

@@ -16,8 +16,10 @@
 //!   its organisation and type.
 //! - **Records** (`POST /api/v1/edge/record`): see [`crate::api::edge`].
 //! - **Purges**: after a blocklist change on this node, the organisation is
-//!   purged at `CLAUSUM_EDGE_PURGE_URL` (changes in quick succession are
-//!   sent as one call).
+//!   purged at `CLAUSUM_EDGE_PURGE_URL`; after an API key is created or
+//!   revoked, the key manifest is (`{"keys": true}`), so the edge refuses an
+//!   unknown key without asking the origin and still learns new keys at
+//!   once. Changes in quick succession are sent as one call.
 
 use std::{
     collections::{HashMap, HashSet},
@@ -31,7 +33,7 @@ use clausum_core::{
         FlowScope, ListType, Severity, entry_key,
         snapshot::{SnapshotBuilder, edge_digest_key},
     },
-    wire::edge::EDGE_TOKEN_HEADER,
+    wire::edge::{EDGE_TOKEN_HEADER, EdgeContext},
 };
 use sha2::{Digest, Sha256};
 
@@ -85,8 +87,30 @@ pub struct EdgeHub {
     built: Mutex<HashMap<String, Built>>,
     /// One build per organisation at a time.
     building: tokio::sync::Mutex<()>,
-    purges: Option<tokio::sync::mpsc::UnboundedSender<String>>,
+    purges: Option<tokio::sync::mpsc::UnboundedSender<Purge>>,
 }
+
+/// What the edge is told to drop and reload.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Purge {
+    /// One organisation's blocklist snapshot.
+    Org(String),
+    /// The key manifest.
+    Keys,
+}
+
+impl Purge {
+    fn body(&self) -> serde_json::Value {
+        match self {
+            Purge::Org(org) => serde_json::json!({ "organization_id": org }),
+            Purge::Keys => serde_json::json!({ "keys": true }),
+        }
+    }
+}
+
+/// The shortest edge token accepted: it is the only secret between the
+/// origin and the worker, and the worker refuses shorter ones too.
+pub const MIN_TOKEN_LEN: usize = 32;
 
 impl std::fmt::Debug for EdgeHub {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -96,9 +120,18 @@ impl std::fmt::Debug for EdgeHub {
 
 impl EdgeHub {
     /// Edge support for `token` (`None`: off), purging at `purge_url`.
-    /// Must be called inside the runtime when a purge URL is given.
-    pub fn new(token: Option<String>, purge_url: Option<String>) -> Self {
+    /// Must be called inside the runtime when a purge URL is given. A
+    /// token shorter than [`MIN_TOKEN_LEN`] is refused.
+    pub fn new(token: Option<String>, purge_url: Option<String>) -> anyhow::Result<Self> {
         let token = token.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty());
+        if let Some(t) = &token
+            && t.chars().count() < MIN_TOKEN_LEN
+        {
+            anyhow::bail!(
+                "CLAUSUM_EDGE_TOKEN must be at least {MIN_TOKEN_LEN} characters (it is {}); generate one with `openssl rand -hex 32`",
+                t.chars().count()
+            );
+        }
         let purges = match (&token, purge_url) {
             (Some(t), Some(url)) if !url.trim().is_empty() => {
                 let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
@@ -107,12 +140,17 @@ impl EdgeHub {
             }
             _ => None,
         };
-        EdgeHub { token, built: Mutex::default(), building: tokio::sync::Mutex::new(()), purges }
+        Ok(EdgeHub {
+            token,
+            built: Mutex::default(),
+            building: tokio::sync::Mutex::new(()),
+            purges,
+        })
     }
 
     /// Edge support off.
     pub fn disabled() -> Self {
-        EdgeHub::new(None, None)
+        EdgeHub { token: None, built: Mutex::default(), building: tokio::sync::Mutex::new(()), purges: None }
     }
 
     /// Whether `presented` is the edge token (constant-time comparison).
@@ -131,8 +169,26 @@ impl EdgeHub {
     /// An organisation's blocklist changed on this node: purge it at the edge.
     pub fn blocklist_changed(&self, org: &str) {
         if let Some(tx) = &self.purges {
-            let _ = tx.send(org.to_owned());
+            let _ = tx.send(Purge::Org(org.to_owned()));
         }
+    }
+
+    /// An API key was created or revoked on this node: purge the edge's key manifest.
+    pub fn keys_changed(&self) {
+        if let Some(tx) = &self.purges {
+            let _ = tx.send(Purge::Keys);
+        }
+    }
+
+    /// What the edge saw of a request it forwarded (`X-Clausum-Edge-*`),
+    /// trusted only when the request carries the edge token; `None` for a
+    /// request that did not come through the edge.
+    pub fn context(&self, req: &poem::Request) -> Option<EdgeContext> {
+        if !self.authorized(req) {
+            return None;
+        }
+        let ctx = EdgeContext::from_headers(|name| req.header(name));
+        (!ctx.is_empty()).then_some(ctx)
     }
 
     /// The current snapshot of `org`, built if the cached one is out of date.
@@ -204,7 +260,7 @@ pub fn not_modified(if_none_match: Option<&str>, etag: &str) -> bool {
 }
 
 async fn purge_loop(
-    mut rx: tokio::sync::mpsc::UnboundedReceiver<String>,
+    mut rx: tokio::sync::mpsc::UnboundedReceiver<Purge>,
     url: String,
     token: String,
 ) {
@@ -212,22 +268,18 @@ async fn purge_loop(
         reqwest::Client::builder().timeout(Duration::from_secs(10)).build().expect("HTTP client");
     while let Some(first) = rx.recv().await {
         tokio::time::sleep(PURGE_COALESCE).await;
-        let mut orgs = HashSet::from([first]);
+        let mut purges = HashSet::from([first]);
         while let Ok(more) = rx.try_recv() {
-            orgs.insert(more);
+            purges.insert(more);
         }
-        for org in orgs {
+        for purge in purges {
             for attempt in 0..3u64 {
-                let sent = client
-                    .post(&url)
-                    .header(EDGE_TOKEN_HEADER, &token)
-                    .json(&serde_json::json!({ "organization_id": org }))
-                    .send()
-                    .await;
+                let sent =
+                    client.post(&url).header(EDGE_TOKEN_HEADER, &token).json(&purge.body()).send().await;
                 match sent {
                     Ok(r) if r.status().is_success() => break,
-                    Ok(r) => tracing::warn!(status = %r.status(), org = %org, "edge purge refused"),
-                    Err(e) => tracing::warn!(error = %e, org = %org, "edge purge failed"),
+                    Ok(r) => tracing::warn!(status = %r.status(), ?purge, "edge purge refused"),
+                    Err(e) => tracing::warn!(error = %e, ?purge, "edge purge failed"),
                 }
                 tokio::time::sleep(Duration::from_millis(250 * (attempt + 1))).await;
             }
@@ -241,7 +293,9 @@ mod tests {
 
     #[test]
     fn token_and_etags() {
-        let hub = EdgeHub { token: Some("t".repeat(32)), ..EdgeHub::disabled() };
+        let hub = EdgeHub::new(Some("t".repeat(32)), None).unwrap();
+        assert!(EdgeHub::new(Some("t".repeat(31)), None).is_err());
+        assert!(EdgeHub::new(Some("  ".into()), None).unwrap().token.is_none());
         assert!(hub.accepts(Some(&"t".repeat(32))));
         assert!(!hub.accepts(Some("t")));
         assert!(!hub.accepts(None));

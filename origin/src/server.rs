@@ -142,7 +142,7 @@ pub async fn load_state(store: Arc<dyn Store>, config: &Config) -> anyhow::Resul
         webhook_sender,
         redis,
         max_inflight_assess: config.max_inflight_assess.max(1),
-        edge: crate::edge::EdgeHub::new(config.edge_token.clone(), config.edge_purge_url.clone()),
+        edge: crate::edge::EdgeHub::new(config.edge_token.clone(), config.edge_purge_url.clone())?,
     };
     let state =
         AppState::load(store, key, Duration::from_millis(config.assess_timeout_ms), services)

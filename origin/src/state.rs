@@ -436,6 +436,11 @@ impl AppState {
     /// change is already committed and applied here; a lost notice is
     /// repaired by the periodic reconcile).
     pub fn publish(&self, change: Change) {
+        // The edge authenticates keys from its own copy of the manifest:
+        // the node where a key changed tells it (the others only re-read).
+        if change == Change::Keys {
+            self.edge.keys_changed();
+        }
         if self.store.listen_pool().is_none() {
             return;
         }

@@ -122,6 +122,8 @@ impl Collector {
             session_id: self.session_id.clone(),
             device: device.signals().clone(),
             behavior: self.tracker.borrow().snapshot(window.as_ref().map_or(0.0, now)),
+            // Only the origin fills this in, from what its edge saw.
+            connection: None,
         }
     }
 }

@@ -1,8 +1,8 @@
 // The pieces of an edge deployment on loopback, for the tests and the
 // benchmark: a real origin process (SQLite in a temporary directory), a
 // recording proxy in front of it (so a test can see which requests reached
-// the origin, and can cut or stall it), and the built worker running in
-// workerd through Miniflare.
+// the origin, and can stall it or fail its snapshot reads), and the built
+// worker running in workerd through Miniflare.
 import { spawn, execFileSync } from "node:child_process";
 import { createRequire } from "node:module";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -88,8 +88,12 @@ export class Origin {
 
 /**
  * A recording reverse proxy on loopback: `log` lists every request that
- * reached the origin through it; `mode` can cut (`down`) or stall (`hang`)
- * the origin, or fail only the edge's snapshot and key reads (`noEdgeReads`).
+ * reached the upstream through it (method, path, headers, body, arrival
+ * time and, once answered, status). `mode` can stall the upstream
+ * (`hang`), fail only the edge's snapshot reads with a 503 while its
+ * key-manifest reads pass (`noSnapshotReads`), or hold requests until
+ * `release()` (`hold`). In front of the origin it shows what the
+ * worker asked of it; in front of the worker, which purges the origin sent.
  */
 export class Proxy {
   constructor(upstreamPort) {
@@ -97,6 +101,7 @@ export class Proxy {
     this.log = [];
     this.mode = "pass";
     this.held = new Set();
+    this.queued = [];
   }
 
   async start() {
@@ -109,11 +114,26 @@ export class Proxy {
   handle(req, res) {
     const entry = { method: req.method, path: req.url, headers: req.headers, at: Date.now() };
     this.log.push(entry);
+    const chunks = [];
+    req.on("data", (c) => chunks.push(c));
+    req.on("end", () => {
+      const body = Buffer.concat(chunks);
+      entry.body = body.toString();
+      this.dispatch(entry, req, res, body);
+    });
+  }
+
+  dispatch(entry, req, res, body) {
     if (this.mode === "hang") {
       this.held.add(res);
       return;
     }
-    if (this.mode === "noEdgeReads" && /^\/api\/v1\/edge\/(keys|snapshot)/.test(req.url)) {
+    if (this.mode === "hold") {
+      this.queued.push(() => this.dispatch(entry, req, res, body));
+      return;
+    }
+    if (this.mode === "noSnapshotReads" && req.url.startsWith("/api/v1/edge/snapshot/")) {
+      entry.status = 503;
       res.writeHead(503).end();
       return;
     }
@@ -125,9 +145,15 @@ export class Proxy {
         upRes.pipe(res);
       },
     );
-    // The origin is gone: the connection drops, as it would without us.
+    // The upstream is gone: the connection drops, as it would without us.
     up.on("error", () => req.socket.destroy());
-    req.pipe(up);
+    up.end(body.length > 0 ? body : undefined);
+  }
+
+  /** Back to `pass`, sending on what `hold` kept, in arrival order. */
+  release() {
+    this.mode = "pass";
+    for (const send of this.queued.splice(0)) send();
   }
 
   /** Requests seen since `since` (ms) matching `method` and a path prefix. */
@@ -137,6 +163,7 @@ export class Proxy {
 
   async stop() {
     for (const res of this.held) res.destroy();
+    this.queued = [];
     this.server.closeAllConnections?.();
     await new Promise((r) => this.server.close(r));
   }

@@ -20,6 +20,9 @@ pub fn merge_into(req: &mut AssessRequest, session: &SessionSignals) -> bool {
     if device.webdriver.is_none() {
         device.webdriver = Some(d.webdriver);
     }
+    // The address the browser connected from, as the edge saw it: the
+    // payer's own, where a backend's call would only show the backend's.
+    fill(&mut device.ip, session.connection.as_ref().and_then(|c| c.client_ip.clone()));
     let b = &session.behavior;
     let behavior = req.behavior.get_or_insert_with(Behavior::default);
     fill(&mut behavior.session_duration_ms, Some(b.session_duration_ms));
@@ -71,6 +74,7 @@ mod tests {
                 copy_events: 1,
                 ..Default::default()
             },
+            connection: None,
         }
     }
 
@@ -107,6 +111,26 @@ mod tests {
         let b = req.behavior.unwrap();
         assert_eq!(b.mouse_movements, Some(3));
         assert_eq!(b.session_duration_ms, Some(18_230));
+    }
+
+    #[test]
+    fn the_connection_the_edge_saw_gives_the_payer_ip_unless_the_backend_sent_one() {
+        let mut s = session();
+        s.connection = Some(crate::wire::edge::EdgeContext {
+            client_ip: Some("189.203.4.7".into()),
+            country: Some("MX".into()),
+            ..Default::default()
+        });
+        let mut req =
+            AssessRequest { amount: 1500.0, currency: "MXN".into(), ..Default::default() };
+        assert!(merge_into(&mut req, &s));
+        assert_eq!(req.device.unwrap().ip.as_deref(), Some("189.203.4.7"));
+        let mut req: AssessRequest = serde_json::from_str(
+            r#"{"amount": 1, "currency": "MXN", "device": {"ip": "201.150.10.22"}}"#,
+        )
+        .unwrap();
+        merge_into(&mut req, &s);
+        assert_eq!(req.device.unwrap().ip.as_deref(), Some("201.150.10.22"));
     }
 
     #[test]

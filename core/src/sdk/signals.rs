@@ -21,6 +21,12 @@ pub struct SessionSignals {
     /// How the person behaved on the page from `init` until now.
     #[serde(default)]
     pub behavior: BehaviorSignals,
+    /// What Clausum's edge worker saw of the browser's connection (address,
+    /// country, network, TLS, bot score), filled in by the origin when the
+    /// registration came through the edge. Never the browser's to set: the
+    /// origin replaces whatever a registration carries here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection: Option<crate::wire::edge::EdgeContext>,
 }
 
 /// The browser and the machine it runs on.

@@ -56,6 +56,7 @@ pub struct EdgeKeys {
 
 /// What the edge knows about the connection, forwarded to the origin.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(poem_openapi::Object))]
 pub struct EdgeContext {
     /// ISO country of the connecting client.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -112,14 +113,20 @@ impl EdgeContext {
                 .filter(|v| !v.is_empty())
         };
         EdgeContext {
-            country: text(EDGE_COUNTRY_HEADER),
+            country: text(EDGE_COUNTRY_HEADER)
+                .and_then(|v| crate::normalize::Country::parse(&v).ok())
+                .map(|c| c.as_str().to_owned()),
             asn: text(EDGE_ASN_HEADER).and_then(|v| v.parse().ok()),
             as_organization: text(EDGE_AS_ORG_HEADER),
             colo: text(EDGE_COLO_HEADER),
             tls_version: text(EDGE_TLS_VERSION_HEADER),
             tls_cipher: text(EDGE_TLS_CIPHER_HEADER),
             bot_score: text(EDGE_BOT_SCORE_HEADER).and_then(|v| v.parse().ok()),
-            client_ip: text(EDGE_CLIENT_IP_HEADER),
+            // Canonical text of a valid address, or nothing: it may become
+            // a payer's `device.ip`, which must validate.
+            client_ip: text(EDGE_CLIENT_IP_HEADER)
+                .and_then(|v| crate::normalize::IpAddress::parse(&v).ok())
+                .map(|ip| ip.to_string()),
         }
     }
 
@@ -172,6 +179,22 @@ mod tests {
         assert_eq!(EdgeContext::from_headers(get), ctx);
         assert!(EdgeContext::from_headers(|_| Some("  ")).is_empty());
         assert_eq!(EdgeContext::from_headers(|_| Some("x")).asn, None);
+    }
+
+    #[test]
+    fn only_valid_addresses_and_countries_are_kept() {
+        let read = |ip: &'static str, country: &'static str| {
+            EdgeContext::from_headers(move |name| match name {
+                EDGE_CLIENT_IP_HEADER => Some(ip),
+                EDGE_COUNTRY_HEADER => Some(country),
+                _ => None,
+            })
+        };
+        let ok = read(" ::ffff:189.203.4.7 ", "mx");
+        assert_eq!(ok.client_ip.as_deref(), Some("189.203.4.7"));
+        assert_eq!(ok.country.as_deref(), Some("MX"));
+        let bad = read("189.203.4", "XX1");
+        assert_eq!((bad.client_ip, bad.country), (None, None));
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! [`AssessResponse`].
 
 pub mod assess;
+pub mod cors;
 pub mod edge;
 pub mod error;
 pub mod payout;

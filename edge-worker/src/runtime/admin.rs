@@ -14,10 +14,10 @@ use clausum_core::{
 use worker::{Context, Env, Request, Response};
 
 use super::{
-    cache::{self, Resource, Value},
+    cache::{self, Value},
     platform,
 };
-use crate::config::EdgeConfig;
+use crate::{config::EdgeConfig, resources::Resource};
 
 /// `GET /__clausum/status`: what this isolate holds.
 pub fn status(req: &Request, cfg: &EdgeConfig) -> worker::Result<Response> {

@@ -12,24 +12,26 @@ use wasm_bindgen::JsValue;
 use worker::{Context, Env, Request, Response};
 
 use super::{
-    cache::{self, Resource, Value},
+    cache::{self, Value},
     origin, platform,
 };
 use crate::{
     config::EdgeConfig,
     ids,
     keys::Auth,
+    resources::Resource,
     screen::{FreshIds, Incoming, Screen, screen},
 };
 
 /// Longest a request waits for a snapshot or manifest that must be loaded
 /// (the rest of its deadline is the origin's).
 const LOAD_WAIT_MS: i64 = 1_000;
-/// An unknown key triggers a manifest revalidation at most this often.
-const UNKNOWN_KEY_RECHECK_MS: i64 = 1_000;
 
 /// What the edge established about the caller: `None` when it cannot say
-/// (no key, stale manifest) and the origin must judge.
+/// (no key, no usable manifest) and the origin must judge. A key the
+/// manifest does not hold is refused here without asking the origin: the
+/// origin purges the manifest whenever a key is created or revoked, and
+/// the manifest is revalidated every `REFRESH_INTERVAL_MS` besides.
 async fn authenticate(
     req: &Request,
     env: &Env,
@@ -37,31 +39,15 @@ async fn authenticate(
     cfg: &EdgeConfig,
     deadline: i64,
 ) -> Result<Option<(EdgeKey, String)>, ErrorBody> {
+    let wait = (deadline - platform::now_ms()).clamp(0, LOAD_WAIT_MS);
+    let Some(Value::Keys(table)) = cache::obtain(env, cfg, ctx, Resource::Keys, wait).await else {
+        return Ok(None);
+    };
     let header = req.headers().get("authorization").ok().flatten();
-    let wait = |now: i64| (deadline - now).clamp(0, LOAD_WAIT_MS);
-    let check = |v: Option<Value>| match v {
-        Some(Value::Keys(t)) => Some(t.authenticate(header.as_deref(), platform::now_ms())),
-        _ => None,
-    };
-    let first = check(cache::obtain(env, cfg, ctx, Resource::Keys, wait(platform::now_ms())).await);
-    let auth = match first {
-        // A key created a moment ago may be missing from our copy.
-        Some(Auth::Refused(_)) => check(
-            cache::revalidate(
-                ctx,
-                cfg,
-                Resource::Keys,
-                UNKNOWN_KEY_RECHECK_MS,
-                wait(platform::now_ms()),
-            )
-            .await,
-        ),
-        other => other,
-    };
-    match auth {
-        Some(Auth::Refused(body)) => Err(body),
-        Some(Auth::Known { key, hash }) => Ok(Some((key, hash))),
-        Some(Auth::Absent) | None => Ok(None),
+    match table.authenticate(header.as_deref(), platform::now_ms()) {
+        Auth::Refused(body) => Err(body),
+        Auth::Known { key, hash } => Ok(Some((key, hash))),
+        Auth::Absent => Ok(None),
     }
 }
 
@@ -113,7 +99,8 @@ pub async fn assess(
                         flow,
                         transaction_id: d.transaction_id.clone(),
                         session_id: d.session_id.clone(),
-                        idempotency_key: idempotency.clone(),
+                        // A request with an idempotency key is never declined here.
+                        idempotency_key: None,
                         blocked_by: d.blocked_by.clone(),
                         request: serde_json::from_slice(&body).unwrap_or_default(),
                         context: context.clone(),

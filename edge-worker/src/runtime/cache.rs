@@ -18,30 +18,12 @@ use clausum_core::blocklist::snapshot::{Snapshot, edge_digest_key};
 use worker::{Context, Delay, Env};
 
 use super::{fetch, platform};
-use crate::{config::EdgeConfig, freshness::Freshness, keys::KeyTable};
-
-/// Something cached: the key manifest or one organisation's snapshot.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum Resource {
-    /// `GET /api/v1/edge/keys`.
-    Keys,
-    /// `GET /api/v1/edge/snapshot/{org}`.
-    Org(String),
-}
-
-impl Resource {
-    fn path(&self) -> String {
-        match self {
-            Resource::Keys => "/api/v1/edge/keys".to_owned(),
-            Resource::Org(org) => format!("/api/v1/edge/snapshot/{org}"),
-        }
-    }
-
-    /// Key of the copy in the Cache API (any URL will do; this one is ours).
-    pub fn cache_url(&self) -> String {
-        format!("https://clausum-edge.internal/v1{}", self.path())
-    }
-}
+use crate::{
+    config::EdgeConfig,
+    freshness::Freshness,
+    keys::KeyTable,
+    resources::{Resource, Scope},
+};
 
 /// A parsed copy.
 #[derive(Clone)]
@@ -103,26 +85,6 @@ pub async fn obtain(
             v.filter(|_| fresh.usable())
         }
     }
-}
-
-/// Revalidates `res` now unless it was validated in the last `min_age_ms`
-/// (an unknown key may be one created a moment ago).
-pub async fn revalidate(
-    ctx: &Context,
-    cfg: &EdgeConfig,
-    res: Resource,
-    min_age_ms: i64,
-    deadline_ms: i64,
-) -> Option<Value> {
-    let now = platform::now_ms();
-    let recent = ISOLATE
-        .with_borrow(|s| s.entries.get(&res).is_some_and(|e| now - e.validated_at < min_age_ms));
-    if !recent {
-        start_refresh(ctx, cfg, &res);
-        watch(&res, now, deadline_ms).await;
-    }
-    let (fresh, v) = current(&res, cfg, platform::now_ms());
-    v.filter(|_| fresh.usable())
 }
 
 fn current(res: &Resource, cfg: &EdgeConfig, now: i64) -> (Freshness, Option<Value>) {
@@ -230,18 +192,13 @@ fn store(
     Ok(())
 }
 
-/// Marks copies purged (`org` = `None`: everything) that were validated
-/// before `before` (any time when `None`); returns those held.
-pub fn mark_purged(org: Option<&str>, before: Option<i64>) -> Vec<Resource> {
+/// Marks the copies `scope` covers purged that were validated before
+/// `before` (any time when `None`); returns those held.
+pub fn mark_purged(scope: &Scope, before: Option<i64>) -> Vec<Resource> {
     ISOLATE.with_borrow_mut(|s| {
         let mut hit = Vec::new();
         for (res, e) in s.entries.iter_mut() {
-            let matches = match (org, res) {
-                (None, _) => true,
-                (Some(o), Resource::Org(r)) => r == o,
-                (Some(_), Resource::Keys) => false,
-            };
-            if matches && before.is_none_or(|t| e.validated_at < t) {
+            if scope.covers(res) && before.is_none_or(|t| e.validated_at < t) {
                 e.purged = true;
                 hit.push(res.clone());
             }

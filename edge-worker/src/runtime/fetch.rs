@@ -4,8 +4,8 @@
 use clausum_core::wire::edge::EDGE_TOKEN_HEADER;
 use worker::{Cache, Fetch, Headers, Method, Request, RequestInit, Response};
 
-use super::{cache::Resource, platform};
-use crate::config::EdgeConfig;
+use super::platform;
+use crate::{config::EdgeConfig, resources::Resource};
 
 /// A download never holds its refresh slot longer than this, even when the
 /// origin accepts the connection and then says nothing.

@@ -7,7 +7,11 @@
 //! | `POST /__clausum/purge` | the origin's purge call (edge token) |
 //! | `GET /__clausum/status` | what this isolate holds (edge token) |
 //! | `/__clausum/bench/*` | benchmark probes, only with `BENCH_ROUTES=on` |
-//! | anything else | passed through to the origin untouched |
+//! | anything else | passed through to the origin untouched (CORS preflights included) |
+//!
+//! The answers the edge gives itself on the browser paths
+//! ([`cors::BROWSER_PATHS`]: declines, 401s, 503/504) carry the origin's
+//! CORS headers, so a checkout page can read them.
 
 mod admin;
 mod assess;
@@ -19,7 +23,7 @@ mod purge;
 
 use std::{future::Future, time::Duration};
 
-use clausum_core::wire::{ErrorCode, Flow, edge::EDGE_TOKEN_HEADER, request_id};
+use clausum_core::wire::{ErrorCode, Flow, cors, edge::EDGE_TOKEN_HEADER, request_id};
 use futures_util::future::{Either, select};
 use worker::{Context, Delay, Env, Method, Request, Response, event};
 
@@ -29,13 +33,6 @@ use crate::config::EdgeConfig;
 #[event(fetch)]
 pub async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
     let started = platform::now_ms();
-    let cfg = match platform::config(&env) {
-        Ok(cfg) => cfg,
-        Err(e) => {
-            platform::log(&format!("clausum-edge: misconfigured: {e}"));
-            return platform::error(ErrorCode::AssessMaintenance, "The edge is not configured.");
-        }
-    };
     // One id for the caller, the edge's logs and the origin's (forwarded),
     // and the webhooks the request causes: the caller's if sane, else ours.
     let id = req
@@ -46,29 +43,56 @@ pub async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Respo
         .filter(|v| request_id::is_acceptable(v))
         .unwrap_or_else(|| crate::ids::request_id(started, platform::random()));
     let path = req.path();
-    let mut resp = match (req.method(), path.as_str()) {
-        (Method::Post, "/api/v1/assess") => {
-            assess::assess(req, &env, &ctx, &cfg, Flow::Payin, started, &id).await
+    let mut resp = match platform::config(&env) {
+        Ok(cfg) => route(req, &env, &ctx, &cfg, started, &id).await?,
+        Err(e) => {
+            platform::log(&format!("clausum-edge: misconfigured: {e}"));
+            platform::error(ErrorCode::AssessMaintenance, "The edge is not configured.")?
         }
-        (Method::Post, "/api/v1/assess/payout") => {
-            assess::assess(req, &env, &ctx, &cfg, Flow::Payout, started, &id).await
+    };
+    // The edge's own answers carry the id and, on the browser paths, the
+    // origin's CORS headers; the origin's answers already do (it got the
+    // id and echoes it), and their headers are immutable anyway.
+    let headers = resp.headers_mut();
+    if headers.get(request_id::HEADER).ok().flatten().is_none() {
+        let _ = headers.set(request_id::HEADER, &id);
+    }
+    if cors::is_browser_path(&path)
+        && headers.get(cors::ALLOW_ORIGIN_HEADER).ok().flatten().is_none()
+    {
+        for (name, value) in cors::ANSWER_HEADERS {
+            let _ = headers.set(name, value);
         }
-        (Method::Post, "/api/v1/sessions") => {
-            assess::sessions(req, &env, &ctx, &cfg, started, &id).await
-        }
-        (Method::Post, "/__clausum/purge") => purge::handle(req, &env, &cfg).await,
-        (Method::Get, "/__clausum/status") => admin::status(&req, &cfg),
-        (_, p) if p.starts_with("/__clausum/bench/") && cfg.bench_routes => {
-            admin::bench(req, &env, &ctx, &cfg).await
-        }
-        _ => pass_through(req, &cfg, &id).await,
-    }?;
-    // The edge's own answers carry the id; the origin's already do (it got
-    // the id and echoes it), and their headers are immutable anyway.
-    if resp.headers().get(request_id::HEADER).ok().flatten().is_none() {
-        let _ = resp.headers_mut().set(request_id::HEADER, &id);
     }
     Ok(resp)
+}
+
+async fn route(
+    req: Request,
+    env: &Env,
+    ctx: &Context,
+    cfg: &EdgeConfig,
+    started: i64,
+    id: &str,
+) -> worker::Result<Response> {
+    match (req.method(), req.path().as_str()) {
+        (Method::Post, "/api/v1/assess") => {
+            assess::assess(req, env, ctx, cfg, Flow::Payin, started, id).await
+        }
+        (Method::Post, "/api/v1/assess/payout") => {
+            assess::assess(req, env, ctx, cfg, Flow::Payout, started, id).await
+        }
+        (Method::Post, "/api/v1/sessions") => {
+            assess::sessions(req, env, ctx, cfg, started, id).await
+        }
+        (Method::Post, "/__clausum/purge") => purge::handle(req, env, cfg).await,
+        (Method::Get, "/__clausum/status") => admin::status(&req, cfg),
+        (_, p) if p.starts_with("/__clausum/bench/") && cfg.bench_routes => {
+            admin::bench(req, env, ctx, cfg).await
+        }
+        // Preflights (`OPTIONS`) included: the origin answers them.
+        _ => pass_through(req, cfg, id).await,
+    }
 }
 
 /// Any other route, untouched (stream in, stream out).

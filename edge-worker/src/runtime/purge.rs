@@ -1,36 +1,22 @@
-//! `POST /__clausum/purge`: the origin says an organisation's blocklist (or
-//! everything) changed. This isolate drops its copy and reloads it before
-//! answering, the data centre's Cache API copy is deleted, and a marker in
-//! KV tells every other isolate, which polls it every `PURGE_POLL_MS`.
+//! `POST /__clausum/purge`: the origin says the key manifest changed
+//! (`{"keys": true}`: an API key was created or revoked), an
+//! organisation's blocklist changed (`{"organization_id": …}`), or — when
+//! it names neither — everything did ([`Scope`]). This isolate drops the
+//! copies named and reloads those it held before answering, the data
+//! centre's Cache API copies are deleted, and a marker in KV tells every
+//! other isolate, which polls it every `PURGE_POLL_MS`.
 
-use serde::{Deserialize, Serialize};
 use worker::{Env, Request, Response};
 
 use super::{cache, fetch, platform};
-use crate::config::EdgeConfig;
+use crate::{
+    config::EdgeConfig,
+    resources::{Marker, Scope},
+};
 
 /// The KV namespace binding (see `wrangler.toml`).
 pub const KV_BINDING: &str = "EDGE_STATE";
 const MARKER_KEY: &str = "purges";
-/// Purges remembered in the marker; older ones have aged out of every copy.
-const MARKER_LEN: usize = 64;
-
-#[derive(Debug, Default, Serialize, Deserialize)]
-struct Marker {
-    purges: Vec<Purge>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct Purge {
-    at: i64,
-    organization_id: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct PurgeRequest {
-    #[serde(default)]
-    organization_id: Option<String>,
-}
 
 /// Applies purges other isolates recorded, at most every `PURGE_POLL_MS`.
 pub async fn poll(env: &Env, cfg: &EdgeConfig) {
@@ -41,11 +27,10 @@ pub async fn poll(env: &Env, cfg: &EdgeConfig) {
     }
     cache::set_purge_clock(now, seen);
     let marker = read(env).await;
-    let newest = marker.purges.iter().map(|p| p.at).max().unwrap_or(0);
-    for p in marker.purges.iter().filter(|p| p.at > seen) {
-        cache::mark_purged(p.organization_id.as_deref(), Some(p.at));
+    for p in marker.after(seen) {
+        cache::mark_purged(&p.scope, Some(p.at));
     }
-    cache::set_purge_clock(now, newest);
+    cache::set_purge_clock(now, marker.newest());
 }
 
 async fn read(env: &Env) -> Marker {
@@ -64,21 +49,16 @@ pub async fn handle(mut req: Request, env: &Env, cfg: &EdgeConfig) -> worker::Re
             "Edge token required.",
         );
     }
-    let body: PurgeRequest = req.json().await.unwrap_or(PurgeRequest { organization_id: None });
-    let org = body.organization_id.filter(|o| !o.is_empty());
+    let scope = Scope::from_request(&req.bytes().await.unwrap_or_default());
     let now = platform::now_ms();
-    let held = cache::mark_purged(org.as_deref(), None);
+    let held = cache::mark_purged(&scope, None);
     let mut dropped = held.clone();
-    if let Some(o) = &org {
-        dropped.push(cache::Resource::Org(o.clone()));
-    }
+    dropped.extend(scope.named().into_iter().filter(|res| !held.contains(res)));
     for res in &dropped {
         fetch::drop_cached(res).await;
     }
     let mut marker = read(env).await;
-    marker.purges.push(Purge { at: now, organization_id: org.clone() });
-    let skip = marker.purges.len().saturating_sub(MARKER_LEN);
-    marker.purges.drain(..skip);
+    marker.push(now, scope.clone());
     if let Ok(kv) = env.kv(KV_BINDING)
         && let Ok(put) = kv.put(MARKER_KEY, serde_json::to_string(&marker).unwrap_or_default())
         && let Err(e) = put.execute().await
@@ -94,8 +74,5 @@ pub async fn handle(mut req: Request, env: &Env, cfg: &EdgeConfig) -> worker::Re
             refreshed.push(format!("{res:?}"));
         }
     }
-    platform::json(
-        200,
-        &serde_json::json!({ "purged": org.unwrap_or_else(|| "*".into()), "refreshed": refreshed }),
-    )
+    platform::json(200, &serde_json::json!({ "purged": scope.to_string(), "refreshed": refreshed }))
 }

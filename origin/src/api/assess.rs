@@ -266,6 +266,7 @@ impl AssessApi {
     async fn assess(
         &self,
         state: Data<&Arc<AppState>>,
+        req: &poem::Request,
         auth: PartnerKey,
         /// Makes retries safe: the same key and body return the stored decision.
         #[oai(name = "Idempotency-Key")]
@@ -274,7 +275,8 @@ impl AssessApi {
     ) -> Result<AssessOk, ApiError> {
         let started = Instant::now();
         let (_slot, admission) = admit(&state, &auth.0).await?;
-        let work = assess::payin(&state, &auth.0, body.value, idempotency_key.0, started);
+        let edge = state.edge.context(req);
+        let work = assess::payin(&state, &auth.0, body.value, idempotency_key.0, started, edge);
         answer(&state, admission, work).await
     }
 

@@ -2,22 +2,19 @@
 //! the two endpoints a checkout page calls (`POST /api/v1/sessions` and the
 //! publishable-key pre-check `POST /api/v1/assess`).
 //!
-//! CORS answers any origin (`*`): those calls authenticate with a bearer
-//! publishable key, never with cookies, so a foreign page gains nothing it
-//! could not do with the key itself. No other route gets CORS headers.
+//! The CORS policy (any origin, which methods and headers, what a page may
+//! read) is [`clausum_core::wire::cors`]'s: the edge worker applies the same
+//! constants to the answers it gives itself on those paths.
 
 use std::path::PathBuf;
 
-use clausum_core::wire::{ErrorBody, ErrorCode};
+use clausum_core::wire::{ErrorBody, ErrorCode, cors};
 use poem::{
     Endpoint, IntoResponse, Request, Response, Result, handler,
-    http::{HeaderValue, Method, StatusCode, header},
+    http::{HeaderName, HeaderValue, Method, StatusCode, header},
     web::Path,
 };
 use sha2::{Digest, Sha256};
-
-/// Paths a browser calls cross-origin.
-const BROWSER_PATHS: [&str; 2] = ["/api/v1/sessions", "/api/v1/assess"];
 
 /// Files served under `/sdk/`, with their content types.
 const SDK_FILES: [(&str, &str); 3] = [
@@ -75,36 +72,28 @@ fn not_found(message: &str) -> Response {
     Response::builder().status(StatusCode::NOT_FOUND).content_type("application/json").body(body)
 }
 
-/// Middleware: answers CORS preflights for [`BROWSER_PATHS`] and adds
-/// `Access-Control-Allow-Origin` to their answers (errors included, so the
-/// SDK can read why a call failed).
+/// Middleware: answers CORS preflights for [`cors::BROWSER_PATHS`] and adds
+/// [`cors::ANSWER_HEADERS`] to their answers (errors included, so the SDK
+/// can read why a call failed).
 pub async fn cors<E: Endpoint>(ep: E, req: Request) -> Result<Response> {
-    if !BROWSER_PATHS.contains(&req.uri().path()) {
+    if !cors::is_browser_path(req.uri().path()) {
         return ep.call(req).await.map(IntoResponse::into_response);
     }
     if req.method() == Method::OPTIONS {
-        return Ok(Response::builder()
-            .status(StatusCode::NO_CONTENT)
-            .header(header::ACCESS_CONTROL_ALLOW_ORIGIN, "*")
-            .header(header::ACCESS_CONTROL_ALLOW_METHODS, "POST, OPTIONS")
-            .header(
-                header::ACCESS_CONTROL_ALLOW_HEADERS,
-                "authorization, content-type, idempotency-key",
-            )
-            .header(header::ACCESS_CONTROL_MAX_AGE, "600")
-            .finish());
+        let preflight = cors::PREFLIGHT_HEADERS
+            .iter()
+            .fold(Response::builder().status(StatusCode::NO_CONTENT), |b, &(name, value)| {
+                b.header(name, value)
+            });
+        return Ok(preflight.finish());
     }
     let mut res = match ep.call(req).await {
         Ok(r) => r.into_response(),
         Err(e) => e.into_response(),
     };
     let h = res.headers_mut();
-    h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
-    h.insert(
-        header::ACCESS_CONTROL_EXPOSE_HEADERS,
-        HeaderValue::from_static(
-            "x-clausum-precheck, x-ratelimit-limit, x-ratelimit-remaining, x-ratelimit-reset",
-        ),
-    );
+    for &(name, value) in &cors::ANSWER_HEADERS {
+        h.insert(HeaderName::from_static(name), HeaderValue::from_static(value));
+    }
     Ok(res)
 }

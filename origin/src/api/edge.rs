@@ -150,7 +150,9 @@ async fn record(req: &Request, state: Data<&Arc<AppState>>, body: Body) -> Respo
                 let Ok(request) = serde_json::from_value::<AssessRequest>(rec.request) else {
                     return Err(bad_record("pay-in"));
                 };
-                assess::payin(&state, &key, request, rec.idempotency_key, started).await
+                // A backend's call (records are of secret keys): the edge's
+                // view of its connection says nothing of the payer.
+                assess::payin(&state, &key, request, rec.idempotency_key, started, None).await
             }
             Flow::Payout => {
                 let Ok(request) = serde_json::from_value::<PayoutRequest>(rec.request) else {

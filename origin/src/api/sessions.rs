@@ -9,9 +9,10 @@ use std::sync::Arc;
 
 use clausum_core::{
     keys::{self, KeyKind},
+    normalize::Country,
     sdk::{self, BehaviorSignals, DeviceSignals, SessionSignals},
     transaction::Transaction,
-    wire::{AssessRequest, ErrorCode},
+    wire::{AssessRequest, ErrorCode, edge::EdgeContext},
 };
 use poem::web::Data;
 use poem_openapi::{ApiResponse, Object, OpenApi, param::Path, payload::Json};
@@ -39,6 +40,10 @@ pub struct SessionOut {
     pub device: DeviceSignals,
     /// The behaviour signals as of the latest registration.
     pub behavior: BehaviorSignals,
+    /// What the edge worker saw of the browser's connection, when the
+    /// registration came through it. Its `client_ip` is the payer's
+    /// `device.ip` in a later assess that names this session and sends none.
+    pub connection: Option<EdgeContext>,
     /// First registration (RFC 3339).
     pub created_at: String,
     /// Latest registration (RFC 3339).
@@ -85,6 +90,7 @@ impl SessionsApi {
     async fn register_session(
         &self,
         state: Data<&Arc<AppState>>,
+        req: &poem::Request,
         auth: PartnerKey,
         body: JsonBody<SessionSignals>,
     ) -> Result<RegisterResponse, ApiError> {
@@ -113,7 +119,9 @@ impl SessionsApi {
         if !admission.allowed {
             return Err(ApiError::rate_limited(ErrorCode::RateLimitExceeded, &admission));
         }
-        let signals = body.value;
+        let mut signals = body.value;
+        // Only the edge may say what it saw of the browser's connection.
+        signals.connection = state.edge.context(req);
         signals.validate().map_err(|(field, message)| ApiError::field(field, message))?;
         let row = SdkSessionRow {
             organization_id: key.organization_id.clone(),
@@ -196,9 +204,21 @@ fn session_out(row: &SdkSessionRow) -> Result<SessionOut, ApiError> {
         automation: s.device.automation.clone(),
         device: s.device,
         behavior: s.behavior,
+        connection: s.connection,
         created_at: common::iso(row.created_at),
         updated_at: common::iso(row.updated_at),
     })
+}
+
+/// An assess request with its browser session merged in.
+#[derive(Debug)]
+pub struct Merged {
+    /// The request with the session's signals, validated as a whole.
+    pub tx: Transaction,
+    /// The country the edge saw the browser connect from, when the payer's
+    /// address is the one the edge saw (it stands in where the GeoIP
+    /// database has no answer).
+    pub connection_country: Option<Country>,
 }
 
 /// The request with the stored signals of the browser session it names
@@ -209,7 +229,7 @@ pub async fn merged(
     state: &AppState,
     org_id: &str,
     req: &AssessRequest,
-) -> Result<Option<Transaction>, ApiError> {
+) -> Result<Option<Merged>, ApiError> {
     let Some(id) = req.session_id.as_deref() else { return Ok(None) };
     let Some(row) = state.store.sdk_session(org_id, id).await? else { return Ok(None) };
     let Ok(signals) = serde_json::from_str::<SessionSignals>(&row.signals) else {
@@ -220,5 +240,11 @@ pub async fn merged(
     if !sdk::merge_into(&mut merged, &signals) {
         return Ok(None);
     }
-    Transaction::from_wire(&merged).map(Some).map_err(|e| ApiError::field(&e.field, e.to_string()))
+    let tx =
+        Transaction::from_wire(&merged).map_err(|e| ApiError::field(&e.field, e.to_string()))?;
+    let connection_country = signals.connection.as_ref().and_then(|c| {
+        let same_ip = tx.device.ip.as_ref().map(ToString::to_string) == c.client_ip;
+        c.country.as_deref().filter(|_| same_ip).and_then(|code| Country::parse(code).ok())
+    });
+    Ok(Some(Merged { tx, connection_country }))
 }
