@@ -72,7 +72,20 @@ step "npm: webhook verifier against the core's golden vectors"
 npm test --prefix npm
 
 step "browser SDK end to end: playwright-core + /usr/bin/chromium, a checkout page and a running origin"
-npm run e2e --prefix npm
+# The dashboard tests leave screenshots (failed-*.png for a failing test)
+# in target/dashboard-screenshots/: list them whatever the outcome, then
+# stop here if the run failed.
+e2e_status=0
+npm run e2e --prefix npm || e2e_status=$?
+shots=target/dashboard-screenshots
+echo "screenshots in $shots/:"
+if [ -d "$shots" ]; then
+  find "$shots" -maxdepth 1 -type f -name '*.png' -printf '  %f\n' | sort
+fi
+if [ "$e2e_status" -ne 0 ]; then
+  echo "browser end-to-end tests failed (exit $e2e_status)"
+  exit "$e2e_status"
+fi
 
 step "npm pack: the package a checkout page installs"
 (cd npm && npm pack --dry-run 2>&1 | tee /tmp/clausum-npm-pack.txt | grep -E "dist/clausum\.(js|mjs|wasm)|types/index\.d\.ts|total files")

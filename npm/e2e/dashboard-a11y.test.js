@@ -7,24 +7,30 @@
 // (label, aria-label, aria-labelledby, button text), one h1 per screen, a
 // title on the chart, and WCAG AA contrast of every visible text element
 // from its computed colour and the backgrounds behind it.
-// Screenshots go to target/dashboard-screenshots/a11y-*.png.
+// The layout at 1280×720 and 1024×768: no screen scrolls sideways, and
+// the navigation stays usable.
+// Screenshots go to target/dashboard-screenshots/a11y-*.png (failed-a11y-*
+// when a test fails).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { CHROMIUM, root } from './harness.js';
 import { call, seedDashboard, startDashboardOrigin } from './dashboard-seed.js';
+import { prepareScreenshots, screenshotFailures } from './screenshots.js';
 import { verifyWebhook } from '../src/webhook.js';
 import es from '../../origin/dashboard/assets/messages-es.js';
 import en from '../../origin/dashboard/assets/messages-en.js';
 
 const TZ = 'America/Mexico_City';
-const SHOTS = path.join(root, 'target/dashboard-screenshots');
+const SHOTS = prepareScreenshots();
 const VIEWPORT = { width: 1366, height: 900 };
 let origin, seed, browser, receiver;
 let caseId;
+const pages = new Set(); // every page opened, for the screenshots of a failure
+screenshotFailures('a11y-', () => pages);
 
 /** A webhook receiver on loopback that keeps every request (headers and raw body). */
 function startReceiver() {
@@ -60,7 +66,6 @@ function startReceiver() {
 }
 
 before(async () => {
-  mkdirSync(SHOTS, { recursive: true });
   origin = await startDashboardOrigin({
     env: { CLAUSUM_WEBHOOK_WORKER: 'true', CLAUSUM_WEBHOOKS_ALLOW_HTTP_LOOPBACK: 'true', CLAUSUM_WEBHOOK_RETRY_SCALE: '0.01' },
   });
@@ -83,10 +88,11 @@ after(async () => {
   await origin?.stop();
 });
 
-async function newPage(locale = 'es-MX') {
+async function newPage(locale = 'es-MX', viewport = VIEWPORT) {
   // Reduced motion: no colour transitions, so a hover state is final at once.
-  const context = await browser.newContext({ timezoneId: TZ, locale, viewport: VIEWPORT, reducedMotion: 'reduce' });
+  const context = await browser.newContext({ timezoneId: TZ, locale, viewport, reducedMotion: 'reduce' });
   const page = await context.newPage();
+  pages.add(page);
   page.on('pageerror', (e) => console.error('page error:', e.message));
   page.on('dialog', (d) => d.accept());
   return { context, page };
@@ -630,5 +636,88 @@ test('4. webhooks through the UI: endpoint, signed delivery to a real receiver, 
   await shot(page, 'webhook-resent');
   await new Promise((r) => setTimeout(r, 500));
   assert.equal(receiver.requests.length, 2, 'nothing else was sent');
+
+  // Disabled and re-enabled from the UI: the API reads back each state.
+  const endpoint = `article[data-endpoint="${endpointId}"]`;
+  await page.click(`${endpoint} button[data-action=toggle-endpoint]`);
+  await page.waitForSelector(`${endpoint}[data-enabled=false]`);
+  assert.equal((await api('GET', `/webhooks/endpoints/${endpointId}`)).body.enabled, false);
+  assert.equal(norm(await page.textContent(`${endpoint} button[data-action=toggle-endpoint]`)), es['int.enableEndpoint']);
+  await check(page, 'Integraciones (disabled endpoint)');
+  await page.click(`${endpoint} button[data-action=toggle-endpoint]`);
+  await page.waitForSelector(`${endpoint}[data-enabled=true]`);
+  const reenabled = (await api('GET', `/webhooks/endpoints/${endpointId}`)).body;
+  assert.equal(reenabled.enabled, true);
+  assert.equal(reenabled.consecutive_failures, 0);
+  assert.equal(norm(await page.textContent(`section:has(${endpoint}) > .status.ok`)), es['int.endpointEnabled'].replace('{url}', receiver.url));
   await context.close();
+});
+
+/** What makes the page wider than the window: its scroll width and the elements reaching past the right edge (outside scrolling boxes). */
+function widthReport() {
+  const root = document.documentElement;
+  const edge = root.clientWidth;
+  const scrolls = (el) => {
+    for (let n = el.parentElement; n && n !== document.body; n = n.parentElement) {
+      const o = getComputedStyle(n).overflowX;
+      if (o === 'auto' || o === 'scroll' || o === 'hidden' || o === 'clip') return true;
+    }
+    return false;
+  };
+  const wide = [...document.body.querySelectorAll('*')]
+    .filter((el) => el.getBoundingClientRect().right > edge + 0.5 && !scrolls(el))
+    .slice(0, 8)
+    .map((el) => `${el.tagName.toLowerCase()}${el.className && typeof el.className === 'string' ? `.${el.className.trim().split(/\s+/).join('.')}` : ''} (right ${Math.round(el.getBoundingClientRect().right)})`);
+  return { scrollWidth: root.scrollWidth, clientWidth: edge, wide };
+}
+
+test('5. 1280×720 and 1024×768: no screen scrolls sideways and the navigation stays usable', async () => {
+  const txId = (await call(origin.base, 'GET', '/api/v1/transactions?limit=1', { bearer: seed.adminToken })).body.data[0].id;
+  // Each screen by its navigation link, and what shows it is complete (the last part it draws).
+  const SCREENS = [
+    ['protection', 'table[data-table=blocklists]'],
+    ['rules', 'table[data-table=weights]'],
+    ['transactions', 'table[data-table=transactions]'],
+    ['simulation', 'table[data-table=runs]'],
+    ['cases', 'table[data-table=cases]'],
+    ['team', 'table[data-table=audit]'],
+    ['integrations', 'table[data-table=ingestion-rules]'],
+    ['dashboard', '.panel-body[data-loaded]'],
+  ];
+  for (const viewport of [{ width: 1280, height: 720 }, { width: 1024, height: 768 }]) {
+    const size = `${viewport.width}×${viewport.height}`;
+    const { context, page } = await newPage('es-MX', viewport);
+    await signIn(page);
+    const fits = async (what) => {
+      await openDetails(page);
+      const r = await page.evaluate(widthReport);
+      assert.ok(r.scrollWidth <= r.clientWidth, `${what} at ${size} scrolls sideways (${r.scrollWidth} > ${r.clientWidth} px): ${r.wide.join(', ')}`);
+    };
+    for (const [nav, ready] of SCREENS) {
+      const link = `nav.nav a[data-nav=${nav}]`;
+      await page.locator(link).scrollIntoViewIfNeeded();
+      // Usable: shown whole inside the window, on top of anything else there, and it leads to its screen.
+      const placed = await page.$eval(link, (a) => {
+        const r = a.getBoundingClientRect();
+        const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+        return {
+          inside: r.width > 0 && r.height > 0 && r.left >= 0 && r.right <= document.documentElement.clientWidth && r.top >= 0 && r.bottom <= window.innerHeight,
+          onTop: Boolean(hit && (hit === a || a.contains(hit))),
+        };
+      });
+      assert.deepEqual(placed, { inside: true, onTop: true }, `${link} at ${size}`);
+      await page.click(link);
+      await page.waitForSelector(ready);
+      assert.equal(await page.getAttribute(link, 'aria-current'), 'page', `${link} at ${size}`);
+      await fits(nav);
+    }
+    await page.goto(`${origin.base}/dashboard/transactions/${encodeURIComponent(txId)}`);
+    await page.waitForSelector('table[data-table=signals]');
+    await fits('transaction detail');
+    await page.goto(`${origin.base}/dashboard/cases/${encodeURIComponent(caseId)}`);
+    await page.waitForSelector('table[data-table=evidence]');
+    await fits('case page');
+    await shot(page, `expediente-${viewport.width}`);
+    await context.close();
+  }
 });

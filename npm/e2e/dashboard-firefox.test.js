@@ -4,25 +4,26 @@
 // real origin and seed as the Chromium tests; every check compares what the
 // page shows with what the API answers for the same question (same range,
 // same time zone), so a screen that misbehaves in Firefox fails here.
-// Screenshots go to target/dashboard-screenshots/firefox-*.png.
+// Screenshots go to target/dashboard-screenshots/firefox-*.png
+// (failed-firefox-* when a test fails).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import puppeteer from 'puppeteer-core';
-import { root } from './harness.js';
 import { call, seedDashboard, startDashboardOrigin } from './dashboard-seed.js';
+import { prepareScreenshots, screenshotFailures } from './screenshots.js';
 
 const FIREFOX = process.env.FIREFOX_PATH || '/usr/bin/firefox-esr';
 const TZ = 'America/Mexico_City';
-const SHOTS = path.join(root, 'target/dashboard-screenshots');
+const SHOTS = prepareScreenshots();
 const VIEWPORT = { width: 1366, height: 900 };
 let origin, seed, browser, page, tz;
 const pageErrors = [];
+screenshotFailures('firefox-', () => [page]);
 
 before(async () => {
   assert.ok(existsSync(FIREFOX), `${FIREFOX} is missing: run scripts/browser-tools.sh`);
-  mkdirSync(SHOTS, { recursive: true });
   origin = await startDashboardOrigin();
   seed = await seedDashboard(origin);
   browser = await puppeteer.launch({

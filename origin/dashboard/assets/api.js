@@ -1,7 +1,8 @@
 // The management API client: bearer token from sessionStorage, JSON in and
 // out, errors as ApiError carrying the API's {code, message, details}.
 // A 401 anywhere but sign-in ends the session and sends the user to the
-// sign-in page, which brings them back here afterwards.
+// sign-in page, which brings them back here afterwards. Answers are never
+// read from the HTTP cache: a screen shown again shows current figures.
 
 const TOKEN = 'clausum.token';
 const RETURN = 'clausum.return';
@@ -75,7 +76,7 @@ export async function api(method, path, { query, body, contentType, auth = true 
   }
   let res;
   try {
-    res = await fetch(`/api/v1${path}${qs(query)}`, { method, headers, body: payload });
+    res = await fetch(`/api/v1${path}${qs(query)}`, { method, headers, body: payload, cache: 'no-store' });
   } catch (e) {
     throw new ApiError(0, { error: { code: 'NETWORK', message: navigator.onLine ? String(e.message || e) : 'offline' } });
   }

@@ -6,6 +6,7 @@ import { setExpiredHandler, token } from './api.js';
 import { clear, h, put } from './dom.js';
 import { getLang, setLang, t, LANGS } from './i18n.js';
 import { can, currentUser, loadUser, signOut } from './session.js';
+import { errorText } from './ui.js';
 
 // [pattern, screen module, title key, nav key]
 const ROUTES = [
@@ -80,7 +81,7 @@ async function route() {
       await loadUser();
     } catch (e) {
       if (e.status === 401) return; // the expiry handler has moved on
-      put(root, h('main', { id: 'main' }, h('p', { class: 'status error', role: 'alert' }, e.message)));
+      put(root, h('main', { id: 'main' }, h('p', { class: 'status error', role: 'alert' }, errorText(e))));
       return;
     }
     if (gen !== generation) return;
@@ -100,7 +101,7 @@ async function route() {
     if (typeof done === 'function') cleanup = done;
   } catch (e) {
     if (gen !== generation || e.status === 401) return;
-    main.append(h('p', { class: 'status error', role: 'alert' }, e.message || String(e)));
+    main.append(h('p', { class: 'status error', role: 'alert' }, errorText(e)));
   }
   // Move focus to the new page for keyboard and screen-reader users.
   if (!firstRender) main.focus({ preventScroll: false });

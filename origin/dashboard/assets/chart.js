@@ -102,7 +102,7 @@ export function trendChart(trend, range) {
     const cx = M.left + i * band + band / 2;
     const cy = yr(b.approval_rate);
     run.push(`${cx.toFixed(1)},${cy.toFixed(1)}`);
-    line.append(s('circle', { cx: cx.toFixed(1), cy: cy.toFixed(1), r: 3, class: 'rate-dot' }));
+    line.append(s('circle', { cx: cx.toFixed(1), cy: cy.toFixed(1), r: 3, class: 'rate-dot', dataset: { start: b.start, rate: String(b.approval_rate) } }));
   });
   flush();
   svg.append(line);

@@ -49,3 +49,21 @@ export function localToIso(v) {
   const d = new Date(v);
   return Number.isNaN(d.getTime()) ? undefined : d.toISOString();
 }
+
+/**
+ * A `<input type=date>` value, a day of the browser's calendar, → the
+ * instant that day (`days` later) starts here, as RFC 3339. The Monitor
+ * sends "Desde" as the start of its day and "Hasta" as the start of the
+ * next one (the API's `to` is exclusive), so both chosen days are whole.
+ */
+export function localDayStart(ymd, days = 0) {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(ymd || '');
+  if (!m) return undefined;
+  const d = new Date(Number(m[1]), Number(m[2]) - 1, Number(m[3]) + days);
+  return Number.isNaN(d.getTime()) ? undefined : d.toISOString();
+}
+
+/** The first instant of the current month in the browser's calendar, RFC 3339. */
+export function monthStart(now = new Date()) {
+  return new Date(now.getFullYear(), now.getMonth(), 1).toISOString();
+}

@@ -29,6 +29,9 @@ export function t(key, vars) {
   return s;
 }
 
+/** Whether a message exists (in this language or the Spanish fallback). */
+export const has = (key) => DICTS[lang][key] !== undefined || DICTS.es[key] !== undefined;
+
 /** Translation of an API enum value if one exists, else the value itself. */
 export function tv(group, value) {
   if (value === null || value === undefined || value === '') return '—';

@@ -1,7 +1,8 @@
-// Shared interface pieces: status messages, error display (the API's
-// `message`, and field details beside the field), badges, copy buttons.
+// Shared interface pieces: status messages, error display (well-known API
+// error codes in the interface language, the field an error names marked
+// beside it), badges, copy buttons.
 import { h, put } from './dom.js';
-import { t } from './i18n.js';
+import { has, t } from './i18n.js';
 
 /** A live region for results and errors of one area of a screen. */
 export function statusBox() {
@@ -10,20 +11,49 @@ export function statusBox() {
 
 export function showOk(box, text) {
   box.className = 'status ok';
+  delete box.dataset.code;
   put(box, text);
 }
 
 export function showInfo(box, text) {
   box.className = 'status';
+  delete box.dataset.code;
   put(box, text);
 }
 
-/** Shows an ApiError: its message, and marks the field named in details. */
-export function showError(box, err, form) {
+/** The field an API error names (`details.field`), if any. */
+function fieldOf(err) {
+  const d = err && err.details;
+  return d && typeof d === 'object' && typeof d.field === 'string' ? d.field : null;
+}
+
+/**
+ * What to tell the user about an error. A well-known API code (`err.<CODE>`
+ * in the message tables) is said in the interface language, naming the
+ * field when the API names one (`err.<CODE>.field`); `context` picks a more
+ * specific message where one exists (`err.login.UNAUTHORIZED`). Anything
+ * else (an unknown code, an error of the page itself) keeps its own text.
+ */
+export function errorText(err, context, field = fieldOf(err)) {
+  if (!err) return '';
+  const code = err.code;
+  if (typeof code === 'string' && code) {
+    const keys = [context ? `err.${context}.${code}` : null, field ? `err.${code}.field` : null, `err.${code}`];
+    for (const key of keys) if (key && has(key)) return t(key, { field });
+  }
+  return err.message ? err.message : String(err);
+}
+
+/**
+ * Shows an error in `box` (the code, if any, as `data-code`) and marks the
+ * fields it names in `form`.
+ */
+export function showError(box, err, form, context) {
   box.className = 'status error';
   box.setAttribute('role', 'alert');
-  const msg = err && err.message ? err.message : String(err);
-  put(box, err && err.status === 403 ? `${t('err.forbidden')} ${msg}` : msg);
+  if (err && typeof err.code === 'string') box.dataset.code = err.code;
+  else delete box.dataset.code;
+  put(box, errorText(err, context));
   if (form) showFieldErrors(form, err);
 }
 
@@ -32,13 +62,14 @@ export function showFieldErrors(form, err) {
   for (const el of form.querySelectorAll('[aria-invalid]')) el.removeAttribute('aria-invalid');
   const d = err && err.details;
   if (!d || typeof d !== 'object') return;
-  const fields = Array.isArray(d.fields) ? d.fields : d.field ? [{ field: d.field, message: err.message }] : [];
+  const fields = Array.isArray(d.fields) ? d.fields : d.field ? [{ field: d.field }] : [];
   for (const f of fields) {
     const ctl = form.querySelector(`[name="${CSS.escape(f.field)}"]`);
     if (!ctl) continue;
     ctl.setAttribute('aria-invalid', 'true');
     const slot = document.getElementById(`${ctl.id}-err`);
-    if (slot) slot.textContent = f.message || err.message;
+    // The interface's message for this field; the API's own only when the code is not a known one.
+    if (slot) slot.textContent = has(`err.${err.code}.field`) || has(`err.${err.code}`) ? errorText(err, null, f.field) : f.message || err.message;
   }
 }
 

@@ -5,7 +5,7 @@ import { field, formValues, h, input, put, select } from '../dom.js';
 import { t, tv } from '../i18n.js';
 import { dateTime, localToIso } from '../format.js';
 import { can } from '../session.js';
-import { badge, busy, pager, section, showError, showOk, statusBox } from '../ui.js';
+import { badge, busy, pager, section, showError, showFieldErrors, showOk, statusBox } from '../ui.js';
 
 export const LIST_TYPES = ['email', 'email_domain', 'ip_address', 'ip_range', 'device_fingerprint', 'card_bin', 'card_hash',
   'country', 'phone', 'customer_id', 'clabe', 'iban', 'account_hash', 'swift_bic', 'beneficiary_id'];
@@ -127,6 +127,7 @@ function addForm(status, reload) {
       try {
         const entry = await post('/blocklists', v);
         showOk(status, t('bl.added', { value: entry.value }));
+        showFieldErrors(form, null); // clears the marks of an earlier refusal
         form.reset();
         await reload();
       } catch (err) {
@@ -160,12 +161,11 @@ function importForm(reload) {
     if (!text.value.trim()) return showError(status, new Error(t('bl.importEmpty')));
     await busy(form.querySelector('button[type=submit]'), async () => {
       try {
-        const r = await api('POST', '/blocklists/import', { body: text.value, contentType: form.format.value });
+        const sent = text.value;
+        const format = form.format.value;
+        const r = await api('POST', '/blocklists/import', { body: sent, contentType: format });
         showOk(status, t('bl.importDone', { rows: r.rows, imported: r.imported, duplicates: r.duplicates, rejected: r.rejected_count }));
-        put(report, r.rejected.length === 0 ? '' : h('div', { class: 'table-wrap' }, h('table', { dataset: { table: 'import-report' } },
-          h('caption', {}, t('bl.rejectedRows')),
-          h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, t('bl.line')), h('th', { scope: 'col' }, t('bl.error')))),
-          h('tbody', {}, r.rejected.map((x) => h('tr', {}, h('td', {}, String(x.line)), h('td', {}, x.error)))))));
+        put(report, importReport(r, uploadRows(sent, format)));
         await reload();
       } catch (err) {
         showError(status, err);
@@ -173,4 +173,96 @@ function importForm(reload) {
     });
   });
   return form;
+}
+
+/**
+ * The data rows of an upload with the line numbers the import API gives
+ * them. JSON lines: numbered by line, blank lines skipped. CSV: records
+ * after the header row, split as the API's CSV reader splits them (empty
+ * lines skipped, a quoted field may span lines); a record's number is the
+ * reader's line count when it starts reading it: the line after the
+ * previous record's terminator (so a blank line just before a record
+ * gives it the blank line's number, and with CRLF line ends every record
+ * gets the number of the line before it, as the API reports).
+ */
+function uploadRows(text, format) {
+  if (format === 'application/x-ndjson') {
+    return text.split(/\r?\n/).map((l, i) => ({ line: i + 1, text: l })).filter((r) => r.text.trim() !== '');
+  }
+  const records = [];
+  let line = 1; // '\n' read so far, plus one
+  let next = 1; // the number the next record gets
+  let start = -1; // index where the current record starts, -1 between records
+  let fieldStart = false;
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (start < 0) {
+      if (c === '\n') line++;
+      if (c === '\r' || c === '\n') continue; // terminators between records are skipped
+      start = i;
+      fieldStart = true;
+    }
+    if (c === '\n') line++;
+    if (quoted) {
+      // A line end inside quotes belongs to the field; a doubled quote is one quote.
+      if (c === '"') {
+        if (text[i + 1] === '"') i++;
+        else quoted = false;
+      }
+      continue;
+    }
+    if (fieldStart && c === '"') {
+      quoted = true;
+      fieldStart = false;
+    } else if (c === ',') {
+      fieldStart = true;
+    } else if (c === '\r' || c === '\n') {
+      records.push({ line: next, text: text.slice(start, i) });
+      next = line;
+      start = -1;
+    } else {
+      fieldStart = false;
+    }
+  }
+  if (start >= 0) records.push({ line: next, text: text.slice(start) });
+  return records.slice(1); // the first record is the header
+}
+
+/**
+ * The import report. The API answers counts and the rejected rows with
+ * their line and reason; every other row was accepted (imported, or
+ * already listed: a duplicate). When the upload's own rows agree with the
+ * API's count and lines, every row is listed with its outcome; otherwise
+ * (an upload this page cannot number the same way) the rejected rows only.
+ */
+function importReport(r, rows) {
+  const rejected = new Map(r.rejected.map((x) => [x.line, x.error]));
+  const lines = new Set(rows.map((x) => x.line));
+  const complete = rows.length === r.rows && r.rejected.length === r.rejected_count && [...rejected.keys()].every((l) => lines.has(l));
+  const head = (...labels) => h('thead', {}, h('tr', {}, labels.map((l) => h('th', { scope: 'col' }, l))));
+  if (rows.length === 0 && r.rows === 0) return '';
+  if (complete) {
+    return h('div', {},
+      r.rejected_count < r.rows ? h('p', { class: 'hint' }, t('bl.acceptedNote', { duplicates: r.duplicates })) : null,
+      h('div', { class: 'table-wrap' }, h('table', { dataset: { table: 'import-report', complete: 'true' } },
+        h('caption', {}, t('bl.importRows')),
+        head(t('bl.line'), t('bl.row'), t('bl.outcome'), t('bl.error')),
+        h('tbody', {}, rows.map((x) => {
+          const error = rejected.get(x.line);
+          const outcome = error === undefined ? 'accepted' : 'rejected';
+          return h('tr', { dataset: { line: String(x.line), outcome } },
+            h('td', {}, String(x.line)),
+            h('td', {}, h('code', {}, x.text.length > 120 ? `${x.text.slice(0, 119)}…` : x.text)),
+            h('td', {}, error === undefined ? badge(t('bl.accepted'), 'ok') : badge(t('bl.rejected'), 'bad')),
+            h('td', {}, error ?? '—'));
+        })))));
+  }
+  if (r.rejected.length === 0) return '';
+  return h('div', {},
+    r.rejected.length < r.rejected_count ? h('p', { class: 'hint' }, t('bl.rejectedShown', { shown: r.rejected.length, total: r.rejected_count })) : null,
+    h('div', { class: 'table-wrap' }, h('table', { dataset: { table: 'import-report', complete: 'false' } },
+      h('caption', {}, t('bl.rejectedRows')),
+      head(t('bl.line'), t('bl.error')),
+      h('tbody', {}, r.rejected.map((x) => h('tr', { dataset: { line: String(x.line), outcome: 'rejected' } }, h('td', {}, String(x.line)), h('td', {}, x.error)))))));
 }

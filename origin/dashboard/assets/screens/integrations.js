@@ -1,7 +1,8 @@
 // Integraciones: API keys (the full key is shown once at creation), webhook
-// endpoints with their delivery log, re-send and secret rotation, and the
-// rules that turn ingested events into cases or alerts.
-import { del, get, post } from '../api.js';
+// endpoints with their delivery log, re-send, secret rotation and
+// disable / re-enable, and the rules that turn ingested events into cases
+// or alerts.
+import { del, get, patch, post } from '../api.js';
 import { field, h, input, put, select } from '../dom.js';
 import { t, tv } from '../i18n.js';
 import { dateTime, num } from '../format.js';
@@ -31,14 +32,14 @@ async function apiKeys() {
     try {
       const { data } = await get('/api-keys');
       put(box, tableOf('api-keys', [t('int.keyName'), t('int.kind'), t('int.prefix'), t('int.permissions'), t('int.limits'), t('common.created'), t('team.state'), ...(manage ? [t('common.actions')] : [])],
-        data.map((k) => h('tr', { dataset: { id: k.id } },
+        data.map((k) => h('tr', { dataset: { id: k.id, status: k.status } },
           h('td', {}, k.name || '—'), h('td', {}, tv('kind', k.kind)), h('td', {}, h('code', {}, k.display_prefix)),
           h('td', {}, (k.permissions || []).join(', ') || '—'),
           h('td', {}, t('int.perMinuteDay', { m: k.rate_limit_per_minute == null ? '∞' : num(k.rate_limit_per_minute), d: k.rate_limit_per_day == null ? '∞' : num(k.rate_limit_per_day) })),
           h('td', {}, dateTime(k.created_at)),
           h('td', {}, badge(tv('keyst', k.status), k.status === 'active' ? 'ok' : 'bad')),
           manage ? h('td', {}, k.status === 'active' ? h('button', {
-            type: 'button', class: 'small danger', onclick: (e) => {
+            type: 'button', class: 'small danger', dataset: { action: 'revoke' }, onclick: (e) => {
               if (!confirm(t('int.confirmRevoke', { name: k.name || k.display_prefix }))) return;
               busy(e.currentTarget, async () => {
                 try {
@@ -103,7 +104,7 @@ async function webhooks() {
         showError(status, err);
       }
     });
-    return h('article', { class: 'card inset', dataset: { endpoint: ep.id } },
+    return h('article', { class: 'card inset', dataset: { endpoint: ep.id, enabled: String(ep.enabled) } },
       h('h3', {}, h('code', {}, ep.url), ' ', ep.enabled ? badge(t('int.enabled'), 'ok') : badge(t('int.disabled'), 'bad')),
       h('p', { class: 'hint' }, ep.description || '', ep.description ? ' · ' : '', t('int.events'), ': ', ep.events.length ? ep.events.join(', ') : t('int.allEvents'),
         ' · ', t('int.secretHint'), ': ', h('code', {}, ep.secret_hint), ep.consecutive_failures ? ` · ${t('int.failures', { n: ep.consecutive_failures })}` : '',
@@ -118,6 +119,14 @@ async function webhooks() {
             await load();
           }),
         }, t('int.rotate')) : null,
+        // Re-enabling an endpoint disabled for failing also clears its failure count (the API does it).
+        manage ? h('button', {
+          type: 'button', class: 'small', dataset: { action: 'toggle-endpoint' }, onclick: act(async () => {
+            await patch(`/webhooks/endpoints/${encodeURIComponent(ep.id)}`, { enabled: !ep.enabled });
+            showOk(status, t(ep.enabled ? 'int.endpointDisabled' : 'int.endpointEnabled', { url: ep.url }));
+            await load();
+          }),
+        }, ep.enabled ? t('int.disableEndpoint') : t('int.enableEndpoint')) : null,
         manage ? h('button', {
           type: 'button', class: 'small danger', onclick: act(async () => {
             if (!confirm(t('int.confirmDeleteEndpoint', { url: ep.url }))) return;
@@ -182,11 +191,11 @@ async function ingestionRules() {
     try {
       const { data } = await get('/ingestion-rules');
       put(box, tableOf('ingestion-rules', [t('rules.name'), t('rules.priority'), t('int.conditions'), t('int.action'), t('rules.state'), ...(write ? [t('common.actions')] : [])],
-        data.map((r) => h('tr', {}, h('td', {}, r.name), h('td', {}, num(r.priority)),
+        data.map((r) => h('tr', { dataset: { id: r.id, name: r.name } }, h('td', {}, r.name), h('td', {}, num(r.priority)),
           h('td', {}, conditionsText(r.conditions)), h('td', {}, tv('ingact', r.action)),
           h('td', {}, r.enabled ? badge(t('rules.enabled'), 'ok') : badge(t('rules.disabled'))),
           write ? h('td', {}, h('button', {
-            type: 'button', class: 'small danger', onclick: (e) => {
+            type: 'button', class: 'small danger', dataset: { action: 'delete' }, onclick: (e) => {
               if (!confirm(t('rules.confirmDelete', { name: r.name }))) return;
               busy(e.currentTarget, async () => {
                 try {

@@ -28,7 +28,7 @@ export function render(main, { params, navigate }) {
         setUser(out.user);
         navigate('/dashboard', { replace: true });
       } catch (err) {
-        showError(status, err, form);
+        showError(status, err, form, 'invite');
       }
     });
   });

@@ -28,7 +28,7 @@ export function render(main, { navigate }) {
         setUser(out.user);
         navigate(takeReturnPath() || '/dashboard', { replace: true });
       } catch (err) {
-        showError(status, err, form);
+        showError(status, err, form, 'login');
         form.password.focus();
       }
     });

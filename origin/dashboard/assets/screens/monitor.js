@@ -1,10 +1,12 @@
 // Monitor: the transactions table with filters and paging. Filters live in
 // the address (?decision=…&offset=…) so a filtered view can be shared and
-// the back button returns to it.
+// the back button returns to it. "Desde" and "Hasta" are days of the
+// browser's calendar, both included: the address keeps the days, the API
+// gets the local instants where they start and end.
 import { get, qs } from '../api.js';
 import { field, h, input, put, select } from '../dom.js';
 import { t, tv } from '../i18n.js';
-import { dateTime, money, num } from '../format.js';
+import { dateTime, localDayStart, money, num } from '../format.js';
 import { decisionBadge, pager, showError, statusBox } from '../ui.js';
 
 const LIMIT = 50;
@@ -38,6 +40,10 @@ export async function render(main, { query, navigate }) {
 
   const params = { limit: LIMIT, offset: Number(query.get('offset') || 0) };
   for (const k of FILTERS) if (val(k)) params[k] = val(k);
+  // From the start of the "Desde" day to the start of the day after "Hasta"
+  // (`to` is exclusive); anything else is passed on for the API to refuse.
+  if (params.from) params.from = localDayStart(params.from) ?? params.from;
+  if (params.to) params.to = localDayStart(params.to, 1) ?? params.to;
   try {
     const page = await get('/transactions', params);
     const link = (r, content) => h('a', { href: `/dashboard/transactions/${encodeURIComponent(r.id)}` }, content);

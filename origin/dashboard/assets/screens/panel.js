@@ -1,7 +1,9 @@
 // Panel: the overview counters and the trend for 24 h / 7 d / 30 d,
-// bucketed in the browser's time zone. Reloads on `data-refresh` (sent
-// after a simulation).
+// bucketed in the browser's time zone. Fetched each time it is shown, and
+// again on a change notice (`data-refresh`: a simulation run in this tab or
+// in another tab of the dashboard, see changes.js).
 import { get } from '../api.js';
+import { onChange } from '../changes.js';
 import { h, put } from '../dom.js';
 import { t } from '../i18n.js';
 import { browserTz, dateTime } from '../format.js';
@@ -24,10 +26,13 @@ export async function render(main, { query, navigate }) {
       h('div', { class: 'segmented', role: 'group', 'aria-label': t('range.label') }, buttons)),
     status, body);
 
+  let seq = 0;
   async function load() {
+    const mine = ++seq;
     body.setAttribute('aria-busy', 'true');
     try {
       const o = await get('/dashboard/overview', { range, tz: browserTz() });
+      if (mine !== seq) return; // a later load has the newer figures
       put(body,
         overviewCards(o),
         h('section', { class: 'card', 'aria-labelledby': 'trend-h' },
@@ -36,13 +41,11 @@ export async function render(main, { query, navigate }) {
           trendChart(o.trend, range)));
       body.dataset.loaded = range;
     } catch (e) {
-      showError(status, e);
+      if (mine === seq) showError(status, e);
     } finally {
-      body.setAttribute('aria-busy', 'false');
+      if (mine === seq) body.setAttribute('aria-busy', 'false');
     }
   }
   await load();
-  const onRefresh = () => load();
-  window.addEventListener('data-refresh', onRefresh);
-  return () => window.removeEventListener('data-refresh', onRefresh);
+  return onChange(() => load());
 }

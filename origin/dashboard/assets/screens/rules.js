@@ -31,7 +31,7 @@ export async function render(main) {
       put(listBox, h('div', { class: 'table-wrap' }, h('table', { dataset: { table: 'rules' } },
         h('thead', {}, h('tr', {}, cols.map((c) => h('th', { scope: 'col' }, c.label)))),
         h('tbody', {}, rules.length === 0 ? h('tr', {}, h('td', { colspan: cols.length, class: 'empty' }, t('rules.empty')))
-          : rules.map((r) => h('tr', { dataset: { id: r.id, name: r.name } }, cols.map((c) => h('td', {}, c.cell(r)))))))));
+          : rules.map((r) => h('tr', { dataset: { id: r.id, name: r.name, enabled: String(r.enabled) } }, cols.map((c) => h('td', {}, c.cell(r)))))))));
     } catch (e) {
       showError(status, e);
     }
@@ -39,9 +39,9 @@ export async function render(main) {
 
   function rowActions(r) {
     return h('div', { class: 'actions' },
-      h('button', { type: 'button', class: 'small', onclick: () => openEditor(r) }, t('common.edit')),
+      h('button', { type: 'button', class: 'small', dataset: { action: 'edit' }, onclick: () => openEditor(r) }, t('common.edit')),
       h('button', {
-        type: 'button', class: 'small', onclick: (e) => busy(e.currentTarget, async () => {
+        type: 'button', class: 'small', dataset: { action: 'toggle' }, onclick: (e) => busy(e.currentTarget, async () => {
           try {
             await patch(`/rules/${encodeURIComponent(r.id)}`, { enabled: !r.enabled });
             showOk(status, t(r.enabled ? 'rules.disabledOk' : 'rules.enabledOk', { name: r.name }));
@@ -52,7 +52,7 @@ export async function render(main) {
         }),
       }, r.enabled ? t('rules.disable') : t('rules.enable')),
       h('button', {
-        type: 'button', class: 'small danger', onclick: (e) => {
+        type: 'button', class: 'small danger', dataset: { action: 'delete' }, onclick: (e) => {
           if (!confirm(t('rules.confirmDelete', { name: r.name }))) return;
           busy(e.currentTarget, async () => {
             try {

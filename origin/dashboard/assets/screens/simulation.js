@@ -1,7 +1,9 @@
 // Simulación: ready-made presets and a custom pay-in or payout request run
 // through the engine without touching live data; each result is labelled
-// "Simulado". A run sends `data-refresh` so the Panel reloads.
+// "Simulado". A run announces a change (changes.js), so a Panel or
+// Protección open in another tab reloads; shown later, they fetch anew.
 import { get, post } from '../api.js';
+import { announceChange } from '../changes.js';
 import { field, h, input, put, select } from '../dom.js';
 import { t, tv } from '../i18n.js';
 import { dateTime, money, num } from '../format.js';
@@ -22,7 +24,7 @@ export async function render(main) {
         const r = await post(path, body);
         showInfo(status, t('sim.done'));
         put(result, resultCard(r));
-        window.dispatchEvent(new CustomEvent('data-refresh', { detail: { source: 'simulation' } }));
+        announceChange('simulation');
         await loadRuns();
       } catch (e) {
         showError(status, e, btn.form || null);
@@ -70,7 +72,7 @@ function requestAmount(req) {
 
 function resultCard(r) {
   const a = r.result;
-  return h('section', { class: 'card result', 'aria-labelledby': 'sim-res-h', dataset: { simulated: String(r.simulated) } },
+  return h('section', { class: 'card result', 'aria-labelledby': 'sim-res-h', dataset: { simulated: String(r.simulated), id: r.id } },
     h('h2', { id: 'sim-res-h' }, t('sim.result'), ' ', h('span', { class: 'badge info simulated', dataset: { label: 'simulated' } }, t('sim.simulated'))),
     h('div', { class: 'kpis' },
       h('div', { class: 'kpi' }, h('p', { class: 'kpi-label' }, t('mon.decision')), h('p', { class: 'kpi-value' }, decisionBadge(a.decision))),

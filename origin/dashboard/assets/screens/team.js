@@ -93,7 +93,7 @@ async function audit() {
   async function load(offset = 0) {
     try {
       const page = await get('/audit-log', { limit: 20, offset });
-      put(box, h('div', { class: 'table-wrap' }, h('table', {},
+      put(box, h('div', { class: 'table-wrap' }, h('table', { dataset: { table: 'audit' } },
         h('thead', {}, h('tr', {}, [t('common.date'), t('team.actor'), t('team.action'), t('team.resource')].map((l) => h('th', { scope: 'col' }, l)))),
         h('tbody', {}, page.data.map((a) => h('tr', {}, h('td', {}, dateTime(a.created_at)), h('td', {}, a.actor), h('td', {}, a.action),
           h('td', {}, `${a.resource_type}${a.resource_id ? ` ${a.resource_id}` : ''}`)))))),
