@@ -179,6 +179,21 @@ impl Transaction {
         if self.payout.is_some() { Flow::Payout } else { Flow::Payin }
     }
 
+    /// The idempotency key the body carries, when no `Idempotency-Key`
+    /// header does: its `idempotency_key`, else a stable `order_id` +
+    /// `payment_id` pair. The origin de-duplicates on it, and the edge
+    /// forwards every request that has one (only the origin knows what a
+    /// retry must be answered).
+    pub fn body_idempotency_key(&self) -> Option<String> {
+        if let Some(k) = &self.idempotency_key {
+            return Some(k.clone());
+        }
+        match (&self.order_id, &self.payment_id) {
+            (Some(o), Some(p)) => Some(format!("order:{o}:payment:{p}")),
+            _ => None,
+        }
+    }
+
     /// The serialisable, PAN-free view of a pay-in as received after
     /// normalisation — used for storage. A payout's view is
     /// [`Transaction::to_payout_wire`]: this one would drop its payout fields.

@@ -148,9 +148,7 @@ pub fn screen(
 /// approval before the payer was blocklisted, or a conflict for a
 /// different body under the same key — and only the origin knows it.
 pub fn carries_idempotency_key(header: Option<&str>, tx: &Transaction) -> bool {
-    header.is_some()
-        || tx.idempotency_key.is_some()
-        || (tx.order_id.is_some() && tx.payment_id.is_some())
+    header.is_some() || tx.body_idempotency_key().is_some()
 }
 
 /// The request normalised exactly as the origin would, or `None` when it

@@ -208,13 +208,7 @@ fn idempotency_key(header: Option<String>, tx: &Transaction) -> Result<Option<St
         })?;
         return Ok(Some(clean));
     }
-    if let Some(k) = &tx.idempotency_key {
-        return Ok(Some(k.clone()));
-    }
-    Ok(match (&tx.order_id, &tx.payment_id) {
-        (Some(o), Some(p)) => Some(format!("order:{o}:payment:{p}")),
-        _ => None,
-    })
+    Ok(tx.body_idempotency_key())
 }
 
 /// The normalised request as stored, and the SHA-256 of it without its

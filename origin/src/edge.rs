@@ -150,7 +150,12 @@ impl EdgeHub {
 
     /// Edge support off.
     pub fn disabled() -> Self {
-        EdgeHub { token: None, built: Mutex::default(), building: tokio::sync::Mutex::new(()), purges: None }
+        EdgeHub {
+            token: None,
+            built: Mutex::default(),
+            building: tokio::sync::Mutex::new(()),
+            purges: None,
+        }
     }
 
     /// Whether `presented` is the edge token (constant-time comparison).
@@ -274,8 +279,12 @@ async fn purge_loop(
         }
         for purge in purges {
             for attempt in 0..3u64 {
-                let sent =
-                    client.post(&url).header(EDGE_TOKEN_HEADER, &token).json(&purge.body()).send().await;
+                let sent = client
+                    .post(&url)
+                    .header(EDGE_TOKEN_HEADER, &token)
+                    .json(&purge.body())
+                    .send()
+                    .await;
                 match sent {
                     Ok(r) if r.status().is_success() => break,
                     Ok(r) => tracing::warn!(status = %r.status(), ?purge, "edge purge refused"),
