@@ -9,6 +9,7 @@ mod blocklists;
 mod cases;
 mod counters;
 mod dashboard;
+mod edge;
 mod emails;
 mod faults;
 mod idempotency;
