@@ -252,7 +252,8 @@ async fn a_rolling_restart_under_load_loses_no_payment_and_records_none_twice() 
         c.await.unwrap();
     }
 
-    let seen = seen.lock().unwrap();
+    // Every client task has ended: the record is ours alone now.
+    let seen = std::mem::take(&mut *seen.lock().unwrap());
     assert!(seen.wrong.is_empty(), "{:#?}", seen.wrong);
     let payments = next.load(Ordering::Relaxed);
     assert_eq!(seen.decided.len() as u64, payments, "every payment was decided");
