@@ -480,6 +480,81 @@ test("a stale snapshot stops edge declines, though the key manifest is fresh", a
   }
 });
 
+test("a purge taken by one isolate reaches another through the KV marker", async () => {
+  // Two workers on one KV namespace: two isolates of one deployment.
+  const shared = tempDir();
+  const [a, b] = [
+    await startWorker(proxy.url, {}, { kvPersist: shared.dir }),
+    await startWorker(proxy.url, {}, { kvPersist: shared.dir }),
+  ];
+  try {
+    const email = "isolates@example.com";
+    const body = assessBody({ email });
+    // Both hold the snapshot from before the entry (60 s refresh interval).
+    for (const w of [a, b]) {
+      const r = await call(w.url, "POST", "/api/v1/assess", { key: creds.keys.secret, body });
+      assert.equal(r.body.decision, "approve", JSON.stringify(r.body));
+    }
+    const add = await call(origin.url, "POST", "/api/v1/blocklists", {
+      key: admin, body: { list_type: "email", value: email, severity: "block", reason: "isolates" },
+    });
+    assert.equal(add.status, 201, JSON.stringify(add.body));
+    let r = await call(b.url, "POST", "/api/v1/assess", { key: creds.keys.secret, body });
+    assert.notEqual(r.body.decided_by, "edge", "b still holds the old snapshot");
+    // The origin's purge reaches one isolate (a); b learns of it from KV.
+    const purged = await call(a.url, "POST", "/__clausum/purge", {
+      token: EDGE_TOKEN, body: { organization_id: creds.organization_id },
+    });
+    assert.equal(purged.status, 200, JSON.stringify(purged.body));
+    r = await eventually(async () => {
+      const x = await call(b.url, "POST", "/api/v1/assess", { key: creds.keys.secret, body });
+      return x.body.decided_by === "edge" && x;
+    }, 5000);
+    assert.ok(r, "b declines at the edge after a's purge");
+    assert.equal(r.body.decision, "decline");
+  } finally {
+    await a.mf.dispose();
+    await b.mf.dispose();
+    shared.cleanup();
+  }
+});
+
+test("a decline's record the origin cannot take waits in KV and reaches it once it can, recorded once", async () => {
+  proxy.mode = "refuseRecords";
+  const since = Date.now();
+  try {
+    const r = await call(worker.url, "POST", "/api/v1/assess", {
+      key: creds.keys.secret, body: assessBody({ email: BLOCKED.email, order_id: "ord_outage" }),
+    });
+    assert.equal(r.body.decided_by, "edge", JSON.stringify(r.body));
+    const txn = r.body.transaction_id;
+    const attempts = () => proxy.seen("POST", "/api/v1/edge/record", since).filter((e) => (e.body ?? "").includes(txn));
+    // Three attempts in the background (now, 0.5 s and 2 s later), all refused.
+    assert.ok(await eventually(() => attempts().length >= 3, 8000), "three attempts were made");
+    assert.ok(attempts().every((e) => e.status === 503));
+    const t = await call(origin.url, "GET", `/api/v1/transactions/${txn}`, { key: admin });
+    assert.equal(t.status, 404, "not recorded yet");
+    await sleep(500);
+    proxy.mode = "pass";
+    // Any later request sends what waits (an isolate looks every 2 s).
+    const taken = await eventually(async () => {
+      await call(worker.url, "GET", "/api/v1/health");
+      return attempts().some((e) => e.status === 202);
+    }, 10000);
+    assert.ok(taken, "the waiting record reached the origin");
+    const stored = await call(origin.url, "GET", `/api/v1/transactions/${txn}`, { key: admin });
+    assert.equal(stored.status, 200, JSON.stringify(stored.body));
+    assert.equal(stored.body.decision, "decline");
+    // Sent once: later flushes find nothing more to send.
+    await sleep(2500);
+    await call(worker.url, "GET", "/api/v1/health");
+    await sleep(300);
+    assert.equal(attempts().filter((e) => e.status === 202).length, 1);
+  } finally {
+    proxy.mode = "pass";
+  }
+});
+
 test("a stalled or stopped origin gets the documented 504 or 503 within the deadline", async () => {
   proxy.mode = "hang";
   let r = await call(worker.url, "POST", "/api/v1/assess", { key: creds.keys.secret, body: assessBody() });

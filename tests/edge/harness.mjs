@@ -91,7 +91,8 @@ export class Origin {
  * reached the upstream through it (method, path, headers, body, arrival
  * time and, once answered, status). `mode` can stall the upstream
  * (`hang`), fail only the edge's snapshot reads with a 503 while its
- * key-manifest reads pass (`noSnapshotReads`), or hold requests until
+ * key-manifest reads pass (`noSnapshotReads`), answer the edge's records
+ * with 503 (`refuseRecords`), or hold requests until
  * `release()` (`hold`). In front of the origin it shows what the
  * worker asked of it; in front of the worker, which purges the origin sent.
  */
@@ -130,6 +131,11 @@ export class Proxy {
     }
     if (this.mode === "hold") {
       this.queued.push(() => this.dispatch(entry, req, res, body));
+      return;
+    }
+    if (this.mode === "refuseRecords" && req.url.startsWith("/api/v1/edge/record")) {
+      entry.status = 503;
+      res.writeHead(503).end();
       return;
     }
     if (this.mode === "noSnapshotReads" && req.url.startsWith("/api/v1/edge/snapshot/")) {
@@ -180,8 +186,12 @@ export const CF = {
   botManagement: { score: 87 },
 };
 
-/** The built worker under workerd, configured like `wrangler.toml`. */
-export async function startWorker(originUrl, vars = {}) {
+/**
+ * The built worker under workerd, configured like `wrangler.toml`.
+ * `options` go to Miniflare as they are (for example `kvPersist`, a
+ * directory two workers share as isolates share a KV namespace).
+ */
+export async function startWorker(originUrl, vars = {}, options = {}) {
   const mf = new Miniflare({
     modules: true,
     scriptPath: path.join(ROOT, "edge-worker/build/index.js"),
@@ -200,6 +210,7 @@ export async function startWorker(originUrl, vars = {}) {
       PURGE_POLL_MS: "200",
       ...vars,
     },
+    ...options,
   });
   const url = (await mf.ready).toString().replace(/\/$/, "");
   return { mf, url };

@@ -105,7 +105,12 @@ pub async fn assess(
                         request: serde_json::from_slice(&body).unwrap_or_default(),
                         context: context.clone(),
                     };
-                    ctx.wait_until(origin::record(cfg.clone(), record, request_id.to_owned()));
+                    ctx.wait_until(origin::record(
+                        env.clone(),
+                        cfg.clone(),
+                        record,
+                        request_id.to_owned(),
+                    ));
                 }
                 let mut resp = platform::json(200, &d.body)?;
                 resp.headers_mut().set(EDGE_DECIDED_HEADER, "decline")?;

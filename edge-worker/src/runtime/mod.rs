@@ -44,7 +44,14 @@ pub async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Respo
         .unwrap_or_else(|| crate::ids::request_id(started, platform::random()));
     let path = req.path();
     let mut resp = match platform::config(&env) {
-        Ok(cfg) => route(req, &env, &ctx, &cfg, started, &id).await?,
+        Ok(cfg) => {
+            // Records an earlier origin outage left waiting, sent in the
+            // background of whichever request comes along.
+            if origin::flush_due(started) {
+                ctx.wait_until(origin::flush_pending(env.clone(), cfg.clone()));
+            }
+            route(req, &env, &ctx, &cfg, started, &id).await?
+        }
         Err(e) => {
             platform::log(&format!("clausum-edge: misconfigured: {e}"));
             platform::error(ErrorCode::AssessMaintenance, "The edge is not configured.")?

@@ -142,6 +142,16 @@ async fn record(req: &Request, state: Data<&Arc<AppState>>, body: Body) -> Respo
     let Some(key) = state.key(&rec.key_hash).filter(|k| k.kind == KeyKind::Secret) else {
         return refused_key();
     };
+    // A record sent again (its first answer lost on the way, or kept by the
+    // edge through an outage and sent later) is already history: say so.
+    match state.store.transaction(&key.organization_id, &rec.transaction_id).await {
+        Ok(Some(_)) => {
+            let body = serde_json::json!({"recorded": false, "transaction_id": rec.transaction_id});
+            return (StatusCode::ACCEPTED, poem::web::Json(body)).into_response();
+        }
+        Ok(None) => {}
+        Err(e) => return crate::error::ApiError::unavailable(&e).into_response(),
+    }
     let assigned =
         edge::Assigned { transaction_id: rec.transaction_id.clone(), session_id: rec.session_id };
     let work = async {

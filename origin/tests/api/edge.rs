@@ -152,7 +152,16 @@ async fn records_come_only_from_the_edge_and_only_for_secret_keys(app: TestApp) 
     let body = record(app.secret());
     let r = send(Some(TOKEN), body.clone()).await;
     assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.json);
-    assert_eq!(r.json["transaction_id"], body["transaction_id"]);
+    assert_eq!(
+        (&r.json["transaction_id"], &r.json["recorded"]),
+        (&body["transaction_id"], &json!(true))
+    );
+    assert_eq!(app.count_transactions().await, 1);
+    // Sent again (an answer lost on the way, or kept by the edge through an
+    // outage): already history, recorded once.
+    let r = send(Some(TOKEN), body.clone()).await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.json);
+    assert_eq!(r.json["recorded"], false);
     assert_eq!(app.count_transactions().await, 1);
 }
 
