@@ -2,6 +2,8 @@
 //! secret, read once per request from the environment (they are cheap to
 //! read and can change between deployments without a code change).
 
+use clausum_core::wire::edge::MIN_EDGE_TOKEN_LEN;
+
 /// Parsed settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EdgeConfig {
@@ -41,7 +43,7 @@ impl EdgeConfig {
             .ok_or("ORIGIN_URL must be set to the origin's http(s) base URL")?;
         let edge_token = get("EDGE_TOKEN")
             .map(|t| t.trim().to_owned())
-            .filter(|t| t.len() >= 32)
+            .filter(|t| t.chars().count() >= MIN_EDGE_TOKEN_LEN)
             .ok_or("the EDGE_TOKEN secret must be set (at least 32 characters)")?;
         let ms = |name: &str, default: i64| -> Result<i64, String> {
             match get(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()) {

@@ -3,94 +3,13 @@
 //! origin's purge call names it, and as the KV marker passes it on to the
 //! other isolates.
 
-use std::fmt;
-
 use serde::{Deserialize, Serialize};
 
-/// Something cached: the key manifest or one organisation's snapshot.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum Resource {
-    /// `GET /api/v1/edge/keys`.
-    Keys,
-    /// `GET /api/v1/edge/snapshot/{org}`.
-    Org(String),
-}
+pub use clausum_core::wire::edge::{EdgePurge as Scope, EdgeResource as Resource};
 
-impl Resource {
-    /// The origin's path for it.
-    pub fn path(&self) -> String {
-        match self {
-            Resource::Keys => "/api/v1/edge/keys".to_owned(),
-            Resource::Org(org) => format!("/api/v1/edge/snapshot/{org}"),
-        }
-    }
-
-    /// Key of the copy in the Cache API (any URL will do; this one is ours).
-    pub fn cache_url(&self) -> String {
-        format!("https://clausum-edge.internal/v1{}", self.path())
-    }
-}
-
-/// What one purge drops: the key manifest (`"keys": true`, after an API
-/// key was created or revoked), one organisation's snapshot
-/// (`"organization_id"`, after its blocklist changed), or — when it names
-/// neither — everything.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Scope {
-    /// The key manifest.
-    #[serde(default, skip_serializing_if = "is_false")]
-    pub keys: bool,
-    /// One organisation's snapshot.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub organization_id: Option<String>,
-}
-
-fn is_false(b: &bool) -> bool {
-    !*b
-}
-
-impl Scope {
-    /// The scope a purge call's body names. A body that does not parse
-    /// names everything: when in doubt, drop it all (the origin decides
-    /// until the copies are reloaded).
-    pub fn from_request(body: &[u8]) -> Scope {
-        let scope: Scope = serde_json::from_slice(body).unwrap_or_default();
-        Scope { organization_id: scope.organization_id.filter(|o| !o.trim().is_empty()), ..scope }
-    }
-
-    /// Whether it names nothing, and so drops everything.
-    pub fn everything(&self) -> bool {
-        !self.keys && self.organization_id.is_none()
-    }
-
-    /// Whether it drops `res`.
-    pub fn covers(&self, res: &Resource) -> bool {
-        self.everything()
-            || match res {
-                Resource::Keys => self.keys,
-                Resource::Org(org) => self.organization_id.as_ref() == Some(org),
-            }
-    }
-
-    /// What it names explicitly (dropped from the Cache API even when this
-    /// isolate holds no copy); nothing for everything.
-    pub fn named(&self) -> Vec<Resource> {
-        let keys = self.keys.then_some(Resource::Keys);
-        let org = self.organization_id.clone().map(Resource::Org);
-        keys.into_iter().chain(org).collect()
-    }
-}
-
-impl fmt::Display for Scope {
-    /// `*`, `keys`, the organisation's id, or `keys, <org>`.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match (self.keys, &self.organization_id) {
-            (false, None) => f.write_str("*"),
-            (true, None) => f.write_str("keys"),
-            (false, Some(org)) => f.write_str(org),
-            (true, Some(org)) => write!(f, "keys, {org}"),
-        }
-    }
+/// Key of `res`'s copy in the Cache API (any URL will do; this one is ours).
+pub fn cache_url(res: &Resource) -> String {
+    format!("https://clausum-edge.internal/v1{}", res.path())
 }
 
 /// Purges remembered in the marker; older ones have aged out of every copy.

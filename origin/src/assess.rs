@@ -14,7 +14,7 @@ use clausum_core::{
     engine::{self, Assessment, Context, OrgConfig, PayerIdentity},
     history::{HistoryView, PayerKey},
     keys::{self, KeyKind},
-    normalize::{Country, IpAddress, text},
+    normalize::{Country, text},
     scoring::Decision,
     session,
     transaction::Transaction,
@@ -47,7 +47,8 @@ pub struct Answer {
 /// `edge` is what the edge worker saw of the connection, when the request
 /// came through it: for a browser's pre-check that connection is the
 /// payer's, so its address stands in for a missing `device.ip` and its
-/// country for a GeoIP lookup that has no answer. A backend's call through
+/// country for a GeoIP lookup that has no answer
+/// ([`EdgeContext::payer_country`]). A backend's call through
 /// the edge shows the backend's connection, which says nothing of the payer.
 pub async fn payin(
     state: &Arc<AppState>,
@@ -68,9 +69,9 @@ pub async fn payin(
     let mut connection_country = None;
     if let Some(ctx) = edge.filter(|_| precheck) {
         if tx.device.ip.is_none() {
-            tx.device.ip = ctx.client_ip.as_deref().and_then(|ip| IpAddress::parse(ip).ok());
+            tx.device.ip = ctx.payer_ip();
         }
-        connection_country = ctx.country.as_deref().and_then(|c| Country::parse(c).ok());
+        connection_country = ctx.payer_country(tx.device.ip.as_ref());
     }
     if let Some(id) = &tx.session_id
         && !session::is_valid(id)

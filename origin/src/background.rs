@@ -16,12 +16,15 @@
 //! aborting the worker never cancels one midway.
 
 use std::{
+    future::Future,
     sync::{
-        Arc,
+        Arc, Mutex,
         atomic::{AtomicBool, Ordering},
     },
     time::Duration,
 };
+
+use futures_util::StreamExt;
 
 /// A running worker: its task, and the switch that stops it gracefully.
 #[derive(Debug)]
@@ -79,4 +82,69 @@ pub async fn drain(running: Running, grace: Duration, what: &str) -> bool {
         "{what} sends still under way at shutdown were cut; their claims wait for their lease"
     );
     false
+}
+
+/// Where a process keeps one kind of worker: at most one runs.
+#[derive(Debug, Default)]
+pub struct Slot(Mutex<Option<Running>>);
+
+impl Slot {
+    /// Holds `running`, aborting the worker it replaces (as a crash would).
+    pub fn set(&self, running: Running) {
+        if let Some(old) = self.0.lock().expect("worker slot lock").replace(running) {
+            old.handle.abort();
+        }
+    }
+
+    /// Stops the worker as a crash would: sends under way are dropped and
+    /// their claims wait for their lease.
+    pub fn abort(&self) {
+        if let Some(running) = self.0.lock().expect("worker slot lock").take() {
+            running.handle.abort();
+        }
+    }
+
+    /// Stops the worker gracefully ([`drain`]); true when there is none.
+    pub async fn drain(&self, grace: Duration, what: &str) -> bool {
+        let running = self.0.lock().expect("worker slot lock").take();
+        match running {
+            Some(running) => drain(running, grace, what).await,
+            None => true,
+        }
+    }
+}
+
+/// Runs `work` on the claimed `items`, `parallel` at a time, starting them
+/// in order; once `stop` is requested no new one starts and the ones under
+/// way finish. Returns the items never started, to give back.
+pub async fn until_stopped<T, F, Fut>(
+    items: Vec<T>,
+    parallel: usize,
+    stop: &Stop,
+    mut work: F,
+) -> Vec<T>
+where
+    F: FnMut(T) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let mut rest = items.into_iter();
+    // Items are taken lazily, as a slot frees up: those left in `rest`
+    // when the stream ends were never started.
+    let started = std::iter::from_fn(|| if stop.requested() { None } else { rest.next() });
+    futures_util::stream::iter(started.map(&mut work))
+        .buffer_unordered(parallel)
+        .collect::<Vec<()>>()
+        .await;
+    rest.collect()
+}
+
+/// Runs a worker's database write to completion in a task of its own, so
+/// that aborting the worker can never cancel it midway (which could leave
+/// a pooled connection inside an open transaction).
+pub async fn uncancelled<F>(write: F) -> F::Output
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    tokio::spawn(write).await.expect("a worker's database write does not panic")
 }

@@ -33,7 +33,7 @@ use clausum_core::{
         FlowScope, ListType, Severity, entry_key,
         snapshot::{SnapshotBuilder, edge_digest_key},
     },
-    wire::edge::{EDGE_TOKEN_HEADER, EdgeContext},
+    wire::edge::{EDGE_TOKEN_HEADER, EdgeContext, EdgePurge, MIN_EDGE_TOKEN_LEN},
 };
 use sha2::{Digest, Sha256};
 
@@ -87,30 +87,8 @@ pub struct EdgeHub {
     built: Mutex<HashMap<String, Built>>,
     /// One build per organisation at a time.
     building: tokio::sync::Mutex<()>,
-    purges: Option<tokio::sync::mpsc::UnboundedSender<Purge>>,
+    purges: Option<tokio::sync::mpsc::UnboundedSender<EdgePurge>>,
 }
-
-/// What the edge is told to drop and reload.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum Purge {
-    /// One organisation's blocklist snapshot.
-    Org(String),
-    /// The key manifest.
-    Keys,
-}
-
-impl Purge {
-    fn body(&self) -> serde_json::Value {
-        match self {
-            Purge::Org(org) => serde_json::json!({ "organization_id": org }),
-            Purge::Keys => serde_json::json!({ "keys": true }),
-        }
-    }
-}
-
-/// The shortest edge token accepted: it is the only secret between the
-/// origin and the worker, and the worker refuses shorter ones too.
-pub const MIN_TOKEN_LEN: usize = 32;
 
 impl std::fmt::Debug for EdgeHub {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -121,14 +99,14 @@ impl std::fmt::Debug for EdgeHub {
 impl EdgeHub {
     /// Edge support for `token` (`None`: off), purging at `purge_url`.
     /// Must be called inside the runtime when a purge URL is given. A
-    /// token shorter than [`MIN_TOKEN_LEN`] is refused.
+    /// token shorter than [`MIN_EDGE_TOKEN_LEN`] is refused.
     pub fn new(token: Option<String>, purge_url: Option<String>) -> anyhow::Result<Self> {
         let token = token.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty());
         if let Some(t) = &token
-            && t.chars().count() < MIN_TOKEN_LEN
+            && t.chars().count() < MIN_EDGE_TOKEN_LEN
         {
             anyhow::bail!(
-                "CLAUSUM_EDGE_TOKEN must be at least {MIN_TOKEN_LEN} characters (it is {}); generate one with `openssl rand -hex 32`",
+                "CLAUSUM_EDGE_TOKEN must be at least {MIN_EDGE_TOKEN_LEN} characters (it is {}); generate one with `openssl rand -hex 32`",
                 t.chars().count()
             );
         }
@@ -174,14 +152,14 @@ impl EdgeHub {
     /// An organisation's blocklist changed on this node: purge it at the edge.
     pub fn blocklist_changed(&self, org: &str) {
         if let Some(tx) = &self.purges {
-            let _ = tx.send(Purge::Org(org.to_owned()));
+            let _ = tx.send(EdgePurge::organization(org));
         }
     }
 
     /// An API key was created or revoked on this node: purge the edge's key manifest.
     pub fn keys_changed(&self) {
         if let Some(tx) = &self.purges {
-            let _ = tx.send(Purge::Keys);
+            let _ = tx.send(EdgePurge::keys());
         }
     }
 
@@ -265,7 +243,7 @@ pub fn not_modified(if_none_match: Option<&str>, etag: &str) -> bool {
 }
 
 async fn purge_loop(
-    mut rx: tokio::sync::mpsc::UnboundedReceiver<Purge>,
+    mut rx: tokio::sync::mpsc::UnboundedReceiver<EdgePurge>,
     url: String,
     token: String,
 ) {
@@ -279,16 +257,12 @@ async fn purge_loop(
         }
         for purge in purges {
             for attempt in 0..3u64 {
-                let sent = client
-                    .post(&url)
-                    .header(EDGE_TOKEN_HEADER, &token)
-                    .json(&purge.body())
-                    .send()
-                    .await;
+                let sent =
+                    client.post(&url).header(EDGE_TOKEN_HEADER, &token).json(&purge).send().await;
                 match sent {
                     Ok(r) if r.status().is_success() => break,
-                    Ok(r) => tracing::warn!(status = %r.status(), ?purge, "edge purge refused"),
-                    Err(e) => tracing::warn!(error = %e, ?purge, "edge purge failed"),
+                    Ok(r) => tracing::warn!(status = %r.status(), %purge, "edge purge refused"),
+                    Err(e) => tracing::warn!(error = %e, %purge, "edge purge failed"),
                 }
                 tokio::time::sleep(Duration::from_millis(250 * (attempt + 1))).await;
             }

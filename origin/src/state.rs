@@ -196,9 +196,9 @@ pub struct AppState {
     /// Sends (and vets the URLs of) webhooks.
     pub webhook_sender: crate::webhooks::Sender,
     /// The running delivery worker, if any.
-    pub webhook_worker: Mutex<Option<crate::background::Running>>,
+    pub webhook_worker: crate::background::Slot,
     /// The running email alert worker, if any.
-    pub email_worker: Mutex<Option<crate::background::Running>>,
+    pub email_worker: crate::background::Slot,
     /// This replica's id in change notifications (`crate::sync`).
     pub node_id: String,
     /// Shared velocity and rate-limit counters, when replicas share Redis;
@@ -256,8 +256,8 @@ impl AppState {
             subscriptions: RwLock::default(),
             deliveries_queued: tokio::sync::Notify::new(),
             webhook_sender,
-            webhook_worker: Mutex::new(None),
-            email_worker: Mutex::new(None),
+            webhook_worker: crate::background::Slot::default(),
+            email_worker: crate::background::Slot::default(),
             node_id: uuid::Uuid::new_v4().simple().to_string(),
             redis,
             metrics: crate::metrics::Metrics::default(),
@@ -553,19 +553,17 @@ impl AppState {
 
     /// Starts the webhook delivery worker (stopping a running one first).
     pub fn start_webhook_worker(self: &Arc<Self>, config: crate::webhooks::WorkerConfig) {
-        let running =
-            crate::webhooks::worker::spawn(self.clone(), self.webhook_sender.clone(), config);
-        if let Some(old) = self.webhook_worker.lock().expect("worker lock").replace(running) {
-            old.handle.abort();
-        }
+        self.webhook_worker.set(crate::webhooks::worker::spawn(
+            self.clone(),
+            self.webhook_sender.clone(),
+            config,
+        ));
     }
 
     /// Stops the webhook delivery worker as a crash would: in-flight sends
     /// are dropped, their claims expire after the lease.
     pub fn stop_webhook_worker(&self) {
-        if let Some(running) = self.webhook_worker.lock().expect("worker lock").take() {
-            running.handle.abort();
-        }
+        self.webhook_worker.abort();
     }
 
     /// Stops the webhook delivery worker for a shutdown: it claims nothing
@@ -573,19 +571,13 @@ impl AppState {
     /// back the claims it will not send, so another replica delivers them at
     /// once rather than after the lease. Returns whether it finished in time.
     pub async fn drain_webhook_worker(&self, grace: std::time::Duration) -> bool {
-        let running = self.webhook_worker.lock().expect("worker lock").take();
-        match running {
-            Some(running) => crate::background::drain(running, grace, "webhook").await,
-            None => true,
-        }
+        self.webhook_worker.drain(grace, "webhook").await
     }
 
     /// Holds `running` as this replica's email alert worker, aborting the
     /// one it replaces (as a crash would).
     pub fn set_email_worker(&self, running: crate::background::Running) {
-        if let Some(old) = self.email_worker.lock().expect("worker lock").replace(running) {
-            old.handle.abort();
-        }
+        self.email_worker.set(running);
     }
 
     /// Starts an email alert worker sending through `mailer` (`None`:
@@ -595,36 +587,23 @@ impl AppState {
         mailer: Option<crate::notify::Mailer>,
         config: crate::notify::worker::WorkerConfig,
     ) {
-        self.set_email_worker(crate::notify::worker::spawn(self.store.clone(), mailer, config));
+        self.email_worker.set(crate::notify::worker::spawn(self.store.clone(), mailer, config));
     }
 
     /// Stops the email alert worker as a crash would: in-flight sends are
     /// dropped, their claims expire after the lease.
     pub fn stop_email_worker(&self) {
-        if let Some(running) = self.email_worker.lock().expect("worker lock").take() {
-            running.handle.abort();
-        }
-    }
-
-    /// Stops the email alert worker for a shutdown, as
-    /// [`drain_webhook_worker`](Self::drain_webhook_worker) does the webhook
-    /// one: no new claim or send, the sends under way finish (for up to
-    /// `grace`), the unsent claims are given back. Returns whether it
-    /// finished in time.
-    pub async fn drain_email_worker(&self, grace: std::time::Duration) -> bool {
-        let running = self.email_worker.lock().expect("worker lock").take();
-        match running {
-            Some(running) => crate::background::drain(running, grace, "email").await,
-            None => true,
-        }
+        self.email_worker.abort();
     }
 
     /// Drains both background workers at once (webhook deliveries and
     /// alert emails), each for up to `grace`. Returns whether both finished
     /// in time.
     pub async fn drain_workers(&self, grace: std::time::Duration) -> bool {
-        let (webhooks, emails) =
-            tokio::join!(self.drain_webhook_worker(grace), self.drain_email_worker(grace));
+        let (webhooks, emails) = tokio::join!(
+            self.webhook_worker.drain(grace, "webhook"),
+            self.email_worker.drain(grace, "email")
+        );
         webhooks && emails
     }
 

@@ -5,6 +5,8 @@
 //! Every edge-to-origin call carries [`EDGE_TOKEN_HEADER`]; the origin
 //! trusts the other `X-Clausum-Edge-*` headers only next to a valid token.
 
+use std::fmt;
+
 use serde::{Deserialize, Serialize};
 
 use crate::keys::KeyKind;
@@ -31,6 +33,9 @@ pub const EDGE_BOT_SCORE_HEADER: &str = "x-clausum-edge-bot-score";
 pub const EDGE_CLIENT_IP_HEADER: &str = "x-clausum-edge-client-ip";
 /// Set by the worker on answers it decided itself (`decline`).
 pub const EDGE_DECIDED_HEADER: &str = "x-clausum-edge-decided";
+/// The shortest edge token either side accepts, in characters: it is the
+/// only secret between the origin and the worker.
+pub const MIN_EDGE_TOKEN_LEN: usize = 32;
 
 /// One active API key as the edge needs it: never the key, only its hash.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -130,6 +135,26 @@ impl EdgeContext {
         }
     }
 
+    /// The client's address, when this connection is a payer's browser
+    /// (the SDK's calls; a backend's connection says nothing of the payer).
+    pub fn payer_ip(&self) -> Option<crate::normalize::IpAddress> {
+        self.client_ip.as_deref().and_then(|ip| crate::normalize::IpAddress::parse(ip).ok())
+    }
+
+    /// The connection's country, for a payer whose address is `ip`: only
+    /// when that is the address the edge saw, where it stands in for a
+    /// GeoIP lookup that has no answer.
+    pub fn payer_country(
+        &self,
+        ip: Option<&crate::normalize::IpAddress>,
+    ) -> Option<crate::normalize::Country> {
+        let same = ip.is_some_and(|ip| self.client_ip.as_deref() == Some(ip.to_string().as_str()));
+        self.country
+            .as_deref()
+            .filter(|_| same)
+            .and_then(|c| crate::normalize::Country::parse(c).ok())
+    }
+
     /// True when the edge knew nothing.
     pub fn is_empty(&self) -> bool {
         *self == EdgeContext::default()
@@ -159,6 +184,101 @@ pub struct EdgeRecord {
     /// The connection as the edge saw it.
     #[serde(default)]
     pub context: EdgeContext,
+}
+
+/// Something cached: the key manifest or one organisation's snapshot.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum EdgeResource {
+    /// `GET /api/v1/edge/keys`.
+    Keys,
+    /// `GET /api/v1/edge/snapshot/{org}`.
+    Org(String),
+}
+
+impl EdgeResource {
+    /// The origin's path for it.
+    pub fn path(&self) -> String {
+        match self {
+            EdgeResource::Keys => "/api/v1/edge/keys".to_owned(),
+            EdgeResource::Org(org) => format!("/api/v1/edge/snapshot/{org}"),
+        }
+    }
+}
+
+/// `POST /__clausum/purge` (the worker's purge call, from the origin): what
+/// one purge drops: the key manifest (`"keys": true`, after an API
+/// key was created or revoked), one organisation's snapshot
+/// (`"organization_id"`, after its blocklist changed), or — when it names
+/// neither — everything.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct EdgePurge {
+    /// The key manifest.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub keys: bool,
+    /// One organisation's snapshot.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization_id: Option<String>,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+impl EdgePurge {
+    /// A purge that drops the key manifest only.
+    pub fn keys() -> EdgePurge {
+        EdgePurge { keys: true, organization_id: None }
+    }
+
+    /// A purge that drops one organisation's snapshot only.
+    pub fn organization(id: &str) -> EdgePurge {
+        EdgePurge { keys: false, organization_id: Some(id.to_owned()) }
+    }
+
+    /// The scope a purge call's body names. A body that does not parse
+    /// names everything: when in doubt, drop it all (the origin decides
+    /// until the copies are reloaded).
+    pub fn from_request(body: &[u8]) -> EdgePurge {
+        let scope: EdgePurge = serde_json::from_slice(body).unwrap_or_default();
+        EdgePurge {
+            organization_id: scope.organization_id.filter(|o| !o.trim().is_empty()),
+            ..scope
+        }
+    }
+
+    /// Whether it names nothing, and so drops everything.
+    pub fn everything(&self) -> bool {
+        !self.keys && self.organization_id.is_none()
+    }
+
+    /// Whether it drops `res`.
+    pub fn covers(&self, res: &EdgeResource) -> bool {
+        self.everything()
+            || match res {
+                EdgeResource::Keys => self.keys,
+                EdgeResource::Org(org) => self.organization_id.as_ref() == Some(org),
+            }
+    }
+
+    /// What it names explicitly (dropped from the Cache API even when this
+    /// isolate holds no copy); nothing for everything.
+    pub fn named(&self) -> Vec<EdgeResource> {
+        let keys = self.keys.then_some(EdgeResource::Keys);
+        let org = self.organization_id.clone().map(EdgeResource::Org);
+        keys.into_iter().chain(org).collect()
+    }
+}
+
+impl fmt::Display for EdgePurge {
+    /// `*`, `keys`, the organisation's id, or `keys, <org>`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.keys, &self.organization_id) {
+            (false, None) => f.write_str("*"),
+            (true, None) => f.write_str("keys"),
+            (false, Some(org)) => f.write_str(org),
+            (true, Some(org)) => write!(f, "keys, {org}"),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -195,6 +315,21 @@ mod tests {
         assert_eq!(ok.country.as_deref(), Some("MX"));
         let bad = read("189.203.4", "XX1");
         assert_eq!((bad.client_ip, bad.country), (None, None));
+    }
+
+    #[test]
+    fn the_country_is_the_payers_only_for_the_address_the_edge_saw() {
+        let ctx = EdgeContext {
+            client_ip: Some("189.203.4.7".into()),
+            country: Some("MX".into()),
+            ..Default::default()
+        };
+        let seen = ctx.payer_ip().unwrap();
+        assert_eq!(seen.to_string(), "189.203.4.7");
+        assert_eq!(ctx.payer_country(Some(&seen)).map(|c| c.as_str()), Some("MX"));
+        let other = crate::normalize::IpAddress::parse("201.150.10.22").unwrap();
+        assert_eq!(ctx.payer_country(Some(&other)), None);
+        assert_eq!(ctx.payer_country(None), None);
     }
 
     #[test]

@@ -67,7 +67,7 @@ pub async fn from_origin(
 
 /// The data centre's copy: `(etag, validated at, bytes)`.
 pub async fn from_cache(res: &Resource) -> Option<(String, i64, Vec<u8>)> {
-    let mut resp = Cache::default().get(res.cache_url(), true).await.ok()??;
+    let mut resp = Cache::default().get(crate::resources::cache_url(res), true).await.ok()??;
     let etag = resp.headers().get("etag").ok()??;
     let at = resp.headers().get(VALIDATED_AT).ok()??.parse().ok()?;
     Some((etag, at, resp.bytes().await.ok()?))
@@ -82,12 +82,14 @@ pub async fn to_cache(res: &Resource, etag: &str, validated_at: i64, bytes: &[u8
     let _ = headers.set("cache-control", "public, max-age=86400");
     let _ = headers.set("content-type", "application/octet-stream");
     let Ok(resp) = Response::from_bytes(bytes.to_vec()) else { return };
-    if let Err(e) = Cache::default().put(res.cache_url(), resp.with_headers(headers)).await {
+    if let Err(e) =
+        Cache::default().put(crate::resources::cache_url(res), resp.with_headers(headers)).await
+    {
         platform::log(&format!("clausum-edge: caching {res:?} failed: {e}"));
     }
 }
 
 /// Drops the data centre's copy.
 pub async fn drop_cached(res: &Resource) {
-    let _ = Cache::default().delete(res.cache_url(), true).await;
+    let _ = Cache::default().delete(crate::resources::cache_url(res), true).await;
 }

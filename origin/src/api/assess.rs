@@ -275,7 +275,8 @@ impl AssessApi {
     ) -> Result<AssessOk, ApiError> {
         let started = Instant::now();
         let (_slot, admission) = admit(&state, &auth.0).await?;
-        let edge = state.edge.context(req);
+        // Only a browser's connection says anything of the payer.
+        let edge = (auth.0.kind == KeyKind::Publishable).then(|| state.edge.context(req)).flatten();
         let work = assess::payin(&state, &auth.0, body.value, idempotency_key.0, started, edge);
         answer(&state, admission, work).await
     }

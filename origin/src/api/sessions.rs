@@ -242,9 +242,7 @@ pub async fn merged(
     }
     let tx =
         Transaction::from_wire(&merged).map_err(|e| ApiError::field(&e.field, e.to_string()))?;
-    let connection_country = signals.connection.as_ref().and_then(|c| {
-        let same_ip = tx.device.ip.as_ref().map(ToString::to_string) == c.client_ip;
-        c.country.as_deref().filter(|_| same_ip).and_then(|code| Country::parse(code).ok())
-    });
+    let connection_country =
+        signals.connection.as_ref().and_then(|c| c.payer_country(tx.device.ip.as_ref()));
     Ok(Some(Merged { tx, connection_country }))
 }

@@ -171,7 +171,8 @@ impl Alert {
                 || format!("{} (minor units) {}", self.amount_minor, self.currency),
                 |a| a.to_string(),
             );
-        let payer = payer_email.map_or_else(|| "not recorded".to_owned(), mask_email);
+        let payer =
+            payer_email.map_or_else(|| "not recorded".to_owned(), clausum_core::mask::email);
         format!(
             "A fraud report was recorded and a case opened.\n\
              \n\
@@ -194,19 +195,6 @@ impl Alert {
             case = self.case_id,
             party = party.as_str(),
         )
-    }
-}
-
-/// `tania@example.com` → `t***@example.com`: enough to recognise a payer
-/// one already knows, not enough to learn an address. Non-ASCII local
-/// parts keep their first character whole.
-pub fn mask_email(email: &str) -> String {
-    match email.rsplit_once('@') {
-        Some((local, domain)) => {
-            let first: String = local.chars().take(1).collect();
-            format!("{first}***@{domain}")
-        }
-        None => "***".to_owned(),
     }
 }
 
@@ -289,6 +277,8 @@ mod tests {
 
     #[test]
     fn masks_emails() {
+        // The payer's address in an alert: as the dashboard masks it.
+        let mask_email = clausum_core::mask::email;
         assert_eq!(mask_email("tania@example.com"), "t***@example.com");
         assert_eq!(mask_email("t@example.com"), "t***@example.com");
         assert_eq!(mask_email("ñu@example.com"), "ñ***@example.com");

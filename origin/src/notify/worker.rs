@@ -15,14 +15,13 @@
 //! [`WorkerConfig::recorded_window_ms`]; older ones stay recorded, since an
 //! alert weeks late is noise rather than news.
 
-use std::{collections::HashSet, sync::Arc, time::Duration};
+use std::{sync::Arc, time::Duration};
 
-use futures_util::StreamExt;
 use rand::Rng;
 
 use super::smtp::{Mailer, Sent};
 use crate::{
-    background::{Running, Stop},
+    background::{Running, Stop, uncancelled, until_stopped},
     config::Config,
     store::{EmailOutcome, EmailRow, Store},
     time::now_ms,
@@ -93,14 +92,12 @@ async fn run(store: Arc<dyn Store>, mailer: Option<Mailer>, config: WorkerConfig
     while !stop.requested() {
         let now = now_ms();
         let recorded_since = mailer.as_ref().map(|_| now - config.recorded_window_ms);
-        // Database writes run to completion in their own task: stopping
-        // the worker (abort) must never cancel one midway, which could
-        // leave a pooled connection inside an open transaction.
+        // Every database write of the worker is `uncancelled`.
         let (claimer, lease_until) = (store.clone(), now + config.lease_ms);
-        let claim = tokio::spawn(async move {
+        let claim = uncancelled(async move {
             claimer.claim_emails(now, lease_until, BATCH, recorded_since).await
         });
-        let due = match claim.await.expect("claiming does not panic") {
+        let due = match claim.await {
             Ok(d) => d,
             Err(e) => {
                 tracing::warn!(error = %e, "claiming alert emails failed; retrying");
@@ -115,22 +112,16 @@ async fn run(store: Arc<dyn Store>, mailer: Option<Mailer>, config: WorkerConfig
             }
             continue;
         }
-        let claimed: Vec<String> = due.iter().map(|e| e.id.clone()).collect();
-        // Sends start lazily, PARALLEL at a time; once a stop is asked no
-        // new one starts, and the ones under way finish.
-        let started = std::sync::Mutex::new(HashSet::new());
-        let work = due.into_iter().take_while(|_| !stop.requested()).map(|e| {
-            started.lock().expect("started lock").insert(e.id.clone());
-            attempt(&store, mailer.as_ref(), &config, e)
-        });
-        futures_util::stream::iter(work).buffer_unordered(PARALLEL).collect::<Vec<()>>().await;
-        let started = started.into_inner().expect("started lock");
-        let unsent: Vec<String> = claimed.into_iter().filter(|id| !started.contains(id)).collect();
+        // Once a stop is asked no new send starts; the ones under way finish.
+        let unsent =
+            until_stopped(due, PARALLEL, &stop, |e| attempt(&store, mailer.as_ref(), &config, e))
+                .await;
+        let unsent: Vec<String> = unsent.into_iter().map(|e| e.id).collect();
         if !unsent.is_empty() {
             let releaser = store.clone();
             let release =
-                tokio::spawn(async move { releaser.release_emails(&unsent, lease_until).await });
-            match release.await.expect("releasing does not panic") {
+                uncancelled(async move { releaser.release_emails(&unsent, lease_until).await });
+            match release.await {
                 Ok(n) => tracing::info!(released = n, "gave back unsent alert email claims"),
                 Err(e) => {
                     tracing::warn!(error = %e, "releasing alert email claims failed; their leases will expire");
@@ -162,10 +153,10 @@ async fn attempt(
     }
     // In its own task, like every write of the worker (see `run`).
     let (recorder, id) = (store.clone(), e.id.clone());
-    let record = tokio::spawn(async move {
+    let record = uncancelled(async move {
         recorder.record_email(&id, attempts, &outcome, error.as_deref(), now_ms()).await
     });
-    if let Err(err) = record.await.expect("recording does not panic") {
+    if let Err(err) = record.await {
         tracing::warn!(error = %err, email = %e.id, "recording an alert email's outcome failed");
     }
 }

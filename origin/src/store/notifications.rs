@@ -285,25 +285,7 @@ macro_rules! impl_notification_store {
                 ids: &[String],
                 lease_until: i64,
             ) -> StoreResult<u64> {
-                if ids.is_empty() {
-                    return Ok(0);
-                }
-                let list =
-                    (0..ids.len()).map(|i| format!("${}", i + 2)).collect::<Vec<_>>().join(", ");
-                // Only our own claim: another worker's later lease is left alone.
-                let sql = format!(
-                    "UPDATE email_outbox SET claimed_until = NULL \
-                     WHERE status IN ('pending', 'recorded') AND claimed_until = $1 \
-                     AND id IN ({list})"
-                );
-                let mut q = sqlx::query(&sql).bind(lease_until);
-                for id in ids {
-                    q = q.bind(id);
-                }
-                let mut tx = self.begin_write().await?;
-                let released = q.execute(&mut *tx).await?.rows_affected();
-                tx.commit().await?;
-                Ok(released)
+                super::sql::release_claims!(self, "email_outbox", "'pending', 'recorded'", ids, lease_until)
             }
 
             async fn record_email(

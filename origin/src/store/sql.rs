@@ -256,6 +256,41 @@ pub(super) fn values_sql(table: &str, columns: &str, rows: usize, style: Placeho
     format!("INSERT INTO {table} ({columns}) VALUES {} ON CONFLICT DO NOTHING", tuples.join(", "))
 }
 
+/// Gives back claims a worker took under lease `$1` and will not use:
+/// `UPDATE <table> SET claimed_until = NULL` for the ids `$2, $3, …` that
+/// are still in one of `statuses` (an SQL list) and still carry exactly
+/// that lease, so another worker's later claim is left alone. Bind the
+/// lease, then each id.
+pub(super) fn release_claims_sql(table: &str, statuses: &str, ids: usize) -> String {
+    let list: Vec<String> = (0..ids).map(|i| format!("${}", i + 2)).collect();
+    format!(
+        "UPDATE {table} SET claimed_until = NULL WHERE status IN ({statuses}) \
+         AND claimed_until = $1 AND id IN ({})",
+        list.join(", ")
+    )
+}
+
+/// Runs [`release_claims_sql`] in a write transaction of `$store`; the
+/// number of claims given back.
+macro_rules! release_claims {
+    ($store:expr, $table:expr, $statuses:expr, $ids:expr, $lease_until:expr) => {{
+        let ids: &[String] = $ids;
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        let sql = $crate::store::sql::release_claims_sql($table, $statuses, ids.len());
+        let mut q = sqlx::query(&sql).bind($lease_until);
+        for id in ids {
+            q = q.bind(id);
+        }
+        let mut tx = $store.begin_write().await?;
+        let released = q.execute(&mut *tx).await?.rows_affected();
+        tx.commit().await?;
+        Ok(released)
+    }};
+}
+pub(super) use release_claims;
+
 /// The transaction insert for `n` rows (1 ≤ n ≤ [`MAX_INSERT_ROWS`]),
 /// built once per size: it is on the hot path.
 fn insert_sql(n: usize, style: Placeholders) -> &'static str {

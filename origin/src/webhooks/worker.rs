@@ -13,7 +13,7 @@ use clausum_core::webhook::{self, EventType};
 use rand::Rng;
 
 use super::sender::{SendResult, Sender};
-pub use crate::background::{Running, Stop};
+use crate::background::{Running, Stop, uncancelled, until_stopped};
 use crate::{
     api::common::{iso, new_id},
     events,
@@ -64,13 +64,11 @@ pub fn spawn(state: Arc<AppState>, sender: Sender, config: WorkerConfig) -> Runn
 async fn run(state: Arc<AppState>, sender: Sender, config: WorkerConfig, stop: Arc<Stop>) {
     while !stop.requested() {
         let now = now_ms();
-        // Database writes run to completion in their own task: stopping
-        // the worker (abort) must never cancel one midway, which could
-        // leave a pooled connection inside an open transaction.
+        // Every database write of the worker is `uncancelled`.
         let (store, lease_until) = (state.store.clone(), now + config.lease_ms);
         let claim =
-            tokio::spawn(async move { store.claim_deliveries(now, lease_until, BATCH).await });
-        let due = match claim.await.expect("claiming does not panic") {
+            uncancelled(async move { store.claim_deliveries(now, lease_until, BATCH).await });
+        let due = match claim.await {
             Ok(d) => d,
             Err(e) => {
                 tracing::warn!(error = %e, "claiming webhook deliveries failed; retrying");
@@ -86,22 +84,15 @@ async fn run(state: Arc<AppState>, sender: Sender, config: WorkerConfig, stop: A
             }
             continue;
         }
-        let claimed: Vec<String> = due.iter().map(|d| d.id.clone()).collect();
-        // Sends start lazily, PARALLEL at a time; once a stop is asked no
-        // new one starts, and the ones under way finish.
-        let started = std::sync::Mutex::new(std::collections::HashSet::new());
-        let work = due.into_iter().take_while(|_| !stop.requested()).map(|d| {
-            started.lock().expect("started lock").insert(d.id.clone());
-            deliver(&state, &sender, &config, d)
-        });
-        futures_util::stream::iter(work).buffer_unordered(PARALLEL).collect::<Vec<()>>().await;
-        let started = started.into_inner().expect("started lock");
-        let unsent: Vec<String> = claimed.into_iter().filter(|id| !started.contains(id)).collect();
+        // Once a stop is asked no new send starts; the ones under way finish.
+        let unsent =
+            until_stopped(due, PARALLEL, &stop, |d| deliver(&state, &sender, &config, d)).await;
+        let unsent: Vec<String> = unsent.into_iter().map(|d| d.id).collect();
         if !unsent.is_empty() {
             let store = state.store.clone();
             let release =
-                tokio::spawn(async move { store.release_deliveries(&unsent, lease_until).await });
-            match release.await.expect("releasing does not panic") {
+                uncancelled(async move { store.release_deliveries(&unsent, lease_until).await });
+            match release.await {
                 Ok(n) => tracing::info!(released = n, "gave back unsent webhook claims"),
                 Err(e) => {
                     tracing::warn!(error = %e, "releasing webhook claims failed; their leases will expire")
@@ -110,8 +101,6 @@ async fn run(state: Arc<AppState>, sender: Sender, config: WorkerConfig, stop: A
         }
     }
 }
-
-use futures_util::StreamExt;
 
 /// The request body: `{event, timestamp, data}`, byte-identical on every
 /// attempt of the same delivery.
@@ -174,8 +163,8 @@ async fn deliver(state: &AppState, sender: &Sender, config: &WorkerConfig, d: Du
         created_at: done,
     };
     let (store, recorded) = (state.store.clone(), outcome.clone());
-    let record = tokio::spawn(async move { store.record_attempt(&row, &recorded).await });
-    match record.await.expect("recording does not panic") {
+    let record = uncancelled(async move { store.record_attempt(&row, &recorded).await });
+    match record.await {
         Ok(Some(after)) if outcome != AttemptOutcome::Succeeded => {
             maybe_disable(state, &after, config, done).await;
         }

@@ -204,6 +204,7 @@ async fn what_the_edge_saw_is_the_browsers_device_context_only_next_to_the_token
     let r = through_edge(&app, "/api/v1/sessions", &publishable, false, &signals(spoofed)).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.json);
     let r = app.get(app.secret(), &format!("/api/v1/sessions/{spoofed}")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.json);
     assert!(r.json["connection"].is_null(), "{}", r.json);
 
     // The backend's assess names the session and sends no IP: the payer's

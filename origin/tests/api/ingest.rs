@@ -54,7 +54,8 @@ async fn ingest_processed(app: &TestApp, token: &str, body: &Value) -> Value {
     wait_processed(app, token, r.json["event_id"].as_str().unwrap()).await
 }
 
-async fn wait_processed(app: &TestApp, token: &str, id: &str) -> Value {
+/// The ingested event once processing is done.
+pub(crate) async fn wait_processed(app: &TestApp, token: &str, id: &str) -> Value {
     let deadline = std::time::Instant::now() + Duration::from_secs(15);
     loop {
         let r = app.get(token, &format!("/api/v1/ingested-events/{id}")).await;

@@ -17,9 +17,11 @@ stories!(
     sdk_script_is_served_with_cache_headers,
 );
 
-const SESSION: &str = "ps_1716998400000_a1b2c3d4e";
+pub(crate) const SESSION: &str = "ps_1716998400000_a1b2c3d4e";
 
-fn signals(id: &str, mouse: u64, pastes: u64) -> Value {
+/// The browser SDK's registration of session `id` (with one field from a
+/// newer SDK, which the endpoint must accept).
+pub(crate) fn signals(id: &str, mouse: u64, pastes: u64) -> Value {
     json!({
         "session_id": id,
         "device": {

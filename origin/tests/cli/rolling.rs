@@ -8,7 +8,7 @@
 //! connection or closes it. Meanwhile each replica in turn gets SIGTERM,
 //! drains, exits and is started again. Every payment must end with one
 //! decision, the database must hold exactly one row per payment, and
-//! nothing but connection refusals (and 503s) may be seen on the way.
+//! nothing but refused or closed connections may be seen on the way.
 
 use std::{
     collections::BTreeMap,
@@ -187,6 +187,10 @@ async fn pay(client: &reqwest::Client, ports: [u16; 2], secret: &str, n: u64, se
                 seen.lock().unwrap().wrong.push(format!("payment {n}: {status} {text}"));
                 return;
             }
+            Err(e) if e.is_timeout() => {
+                seen.lock().unwrap().wrong.push(format!("payment {n}: timed out ({e})"));
+                return;
+            }
             Err(e) if e.is_connect() => "connection refused".to_owned(),
             // A request written just as the replica closed its connection:
             // the client cannot know whether it was decided, so it retries
@@ -255,6 +259,14 @@ async fn a_rolling_restart_under_load_loses_no_payment_and_records_none_twice() 
     // Every client task has ended: the record is ours alone now.
     let seen = std::mem::take(&mut *seen.lock().unwrap());
     assert!(seen.wrong.is_empty(), "{:#?}", seen.wrong);
+    // A stopping replica refuses new connections and closes idle ones;
+    // anything else on the way (a 503, a timeout) is a failure.
+    let unexpected: Vec<&String> = seen
+        .retried
+        .keys()
+        .filter(|k| *k != "connection refused" && !k.starts_with("connection closed"))
+        .collect();
+    assert!(unexpected.is_empty(), "retried for {unexpected:?}: {:?}", seen.retried);
     let payments = next.load(Ordering::Relaxed);
     assert_eq!(seen.decided.len() as u64, payments, "every payment was decided");
     let mut ids: Vec<&String> = seen.decided.values().collect();

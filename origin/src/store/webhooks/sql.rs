@@ -142,23 +142,7 @@ macro_rules! impl_webhook_store {
             }
 
             async fn release_deliveries(&self, ids: &[String], lease_until: i64) -> StoreResult<u64> {
-                if ids.is_empty() {
-                    return Ok(0);
-                }
-                let list = (0..ids.len()).map(|i| format!("${}", i + 2)).collect::<Vec<_>>().join(", ");
-                // Only our own claim: another worker's later lease is left alone.
-                let sql = format!(
-                    "UPDATE webhook_deliveries SET claimed_until = NULL \
-                     WHERE status = 'pending' AND claimed_until = $1 AND id IN ({list})"
-                );
-                let mut q = sqlx::query(&sql).bind(lease_until);
-                for id in ids {
-                    q = q.bind(id);
-                }
-                let mut tx = self.begin_write().await?;
-                let released = q.execute(&mut *tx).await?.rows_affected();
-                tx.commit().await?;
-                Ok(released)
+                super::super::sql::release_claims!(self, "webhook_deliveries", "'pending'", ids, lease_until)
             }
 
             async fn record_attempt(&self, a: &AttemptRow, outcome: &AttemptOutcome) -> StoreResult<Option<EndpointRow>> {
