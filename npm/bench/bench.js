@@ -59,11 +59,11 @@ await browser.close();
 server.close();
 
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return (s[(s.length - 1) >> 1] + s[s.length >> 1]) / 2; };
-const kb = (n) => (n / 1024).toFixed(1);
+const kb = (n) => `${(n / 1024).toFixed(1)} KB (${n} bytes)`;
 const [mo, mf] = [median(samples.ours), median(samples.fpjs)];
 console.log(`chromium ${browser.version()}, ${RUNS} fresh page loads each, same run`);
 console.log(`| library | JS + wasm transferred (gzip) | median time to fingerprint | distinct fingerprints |`);
 console.log(`|---|---|---|---|`);
-console.log(`| @clausum/sdk | ${kb(bytes.ours)} KB | ${mo.toFixed(1)} ms | ${fingerprints.ours.size} |`);
-console.log(`| FingerprintJS ${JSON.parse(readFileSync(path.resolve(fpjs, '../../package.json'))).version} | ${kb(bytes.fpjs)} KB | ${mf.toFixed(1)} ms | ${fingerprints.fpjs.size} |`);
-console.log(`time ratio (ours / FingerprintJS): ${(mo / mf).toFixed(2)} (target <= 0.33); size: ${kb(bytes.ours)} KB (target <= 25 KB)`);
+console.log(`| @clausum/sdk | ${kb(bytes.ours)} | ${mo.toFixed(1)} ms | ${fingerprints.ours.size} |`);
+console.log(`| FingerprintJS ${JSON.parse(readFileSync(path.resolve(fpjs, '../../package.json'))).version} | ${kb(bytes.fpjs)} | ${mf.toFixed(1)} ms | ${fingerprints.fpjs.size} |`);
+console.log(`time ratio (ours / FingerprintJS): ${(mo / mf).toFixed(2)} (target <= 0.33); size: ${kb(bytes.ours)} (target <= 25 KB)`);

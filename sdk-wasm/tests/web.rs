@@ -40,6 +40,10 @@ fn device_signals_are_read_from_the_browser() {
     assert!(d.user_agent.contains("Chrome"), "{}", d.user_agent);
     assert!(!d.languages.is_empty() && !d.language.is_empty());
     assert!(!d.timezone.is_empty(), "time zone");
+    // The fast path (Temporal, which this Chromium has) and Intl agree.
+    let window = web_sys::window().unwrap();
+    assert!(!js_sys::Reflect::get(&window, &"Temporal".into()).unwrap().is_undefined());
+    assert_eq!(d.timezone, clausum_sdk_wasm::device::intl_timezone());
     assert!(d.screen.width > 0 && d.screen.height > 0 && d.screen.color_depth > 0);
     assert!(d.screen.pixel_ratio > 0.0);
     assert!(d.hardware_concurrency.unwrap_or(0) > 0);

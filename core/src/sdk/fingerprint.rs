@@ -69,7 +69,9 @@ pub fn fingerprint(d: &DeviceSignals) -> String {
     }
     push(d.canvas_hash.as_deref().unwrap_or(""));
     let mut out = String::from("fp_");
-    out.push_str(&short_hash(&s)[..20]);
+    // The first 20 hex characters, without slicing a `str` (whose
+    // out-of-range panic would pull Unicode tables into the download).
+    push_hex(&mut out, hash128(&s), 20);
     out
 }
 
@@ -80,13 +82,24 @@ const KEYS: (u64, u64) = (0x636c_6175_7375_6d21, 0x6670_5f76_315f_7369);
 /// 32 hex characters of the 128-bit SipHash-1-3 of `text` (canvas data
 /// URLs and the fingerprint input both go through it).
 pub fn short_hash(text: &str) -> String {
+    let mut out = String::with_capacity(32);
+    push_hex(&mut out, hash128(text), 32);
+    out
+}
+
+/// The 128-bit SipHash-1-3 of `text` under [`KEYS`].
+fn hash128(text: &str) -> u128 {
     let mut h = SipHasher13::new_with_keys(KEYS.0, KEYS.1);
     h.write(text.as_bytes());
-    let v = h.finish128().as_u128();
-    (0..32)
-        .rev()
-        .map(|i| char::from(b"0123456789abcdef"[((v >> (i * 4)) & 0xf) as usize]))
-        .collect()
+    h.finish128().as_u128()
+}
+
+/// Appends the first `digits` (at most 32) hex characters of `v`, most
+/// significant first.
+fn push_hex(out: &mut String, v: u128, digits: u32) {
+    for i in (32 - digits.min(32)..32).rev() {
+        out.push(char::from(b"0123456789abcdef"[((v >> (i * 4)) & 0xf) as usize]));
+    }
 }
 
 /// Headless or scripted browsers, as their user agent admits.
@@ -148,6 +161,24 @@ mod tests {
             canvas_hash: Some("abc".into()),
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn hex_is_the_standard_formatting_of_the_hash() {
+        for text in ["", "a", "data:image/png;base64,iVBORw0KGgo=", "ñ\u{1f6e1}"] {
+            let full = format!("{:032x}", hash128(text));
+            assert_eq!(short_hash(text), full);
+            let mut prefix = String::new();
+            push_hex(&mut prefix, hash128(text), 20);
+            assert_eq!(prefix, full[..20]);
+        }
+    }
+
+    /// Stored fingerprints must stay comparable across releases: a change
+    /// to the hash, its keys or the component order fails here.
+    #[test]
+    fn fingerprints_are_stable_across_releases() {
+        assert_eq!(fingerprint(&desktop()), "fp_8e82bcc23d52cf2dd3b8");
     }
 
     #[test]

@@ -3,19 +3,22 @@
 //! kilobytes of generic code into the WebAssembly download; these do the
 //! few things the SDK needs in a few hundred bytes.
 
-/// Appends `n` in decimal.
-pub fn push_decimal(out: &mut String, mut n: u64) {
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
+/// Appends `n` in decimal. (No indexing into a digit buffer: a bounds
+/// check's panic message formats numbers, which costs the download more
+/// than this loop.)
+pub fn push_decimal(out: &mut String, n: u64) {
+    // The largest power of ten not above `n` (1 for 0..=9).
+    let mut unit = 1u64;
+    while n / unit >= 10 {
+        unit *= 10;
+    }
     loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
+        out.push(char::from(b'0' + (n / unit % 10) as u8));
+        if unit == 1 {
             break;
         }
+        unit /= 10;
     }
-    out.extend(digits[i..].iter().map(|&d| char::from(d)));
 }
 
 /// `n` in decimal.

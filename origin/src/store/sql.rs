@@ -54,6 +54,8 @@ impl SqliteStore {
     /// trades that for speed: a committed batch survives a crash of the
     /// process but not of the machine.
     pub async fn connect(url: &str) -> StoreResult<Self> {
+        /// Rows buffered between the driver's thread and the reader.
+        const ROW_BUFFER: usize = 1_024;
         let synchronous = match std::env::var("CLAUSUM_SQLITE_SYNCHRONOUS").as_deref() {
             Ok("normal") => SqliteSynchronous::Normal,
             _ => SqliteSynchronous::Full,
@@ -69,7 +71,11 @@ impl SqliteStore {
             // syncs the database file while every waiting assessment
             // waits too (the latency tail). A background task checkpoints
             // instead, beside the writer (PASSIVE never blocks it).
-            .pragma("wal_autocheckpoint", "0");
+            .pragma("wal_autocheckpoint", "0")
+            // Rows cross from the driver's thread in a bounded channel; at
+            // sqlx's default of 50, a backtest's page of thousands of rows
+            // is a thread switch every few dozen rows (a tenth of its time).
+            .row_buffer_size(ROW_BUFFER);
         // An in-memory database exists per connection: keep exactly one.
         let memory = url.contains(":memory:");
         // A ping before every acquire would add a round trip to each write.
