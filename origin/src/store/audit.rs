@@ -91,12 +91,13 @@ macro_rules! impl_audit_store {
                 org_id: &str,
                 f: &AuditFilter,
             ) -> StoreResult<Page<AuditRow>> {
+                let mut tx = self.begin_read().await?;
                 let total: i64 =
                     sqlx::query_scalar(&format!("SELECT COUNT(*) FROM audit_log {WHERE}"))
                         .bind(org_id)
                         .bind(&f.resource_type)
                         .bind(&f.resource_id)
-                        .fetch_one(&self.pool)
+                        .fetch_one(&mut *tx)
                         .await?;
                 let rows = sqlx::query_as(&format!(
                     "SELECT id, organization_id, actor, action, resource_type, resource_id, \
@@ -108,8 +109,9 @@ macro_rules! impl_audit_store {
                 .bind(&f.resource_id)
                 .bind(f.limit)
                 .bind(f.offset)
-                .fetch_all(&self.pool)
+                .fetch_all(&mut *tx)
                 .await?;
+                tx.commit().await?;
                 Ok(Page { rows, total })
             }
         }

@@ -146,6 +146,7 @@ macro_rules! impl_blocklist_store {
                 f: &BlocklistFilter,
             ) -> StoreResult<Page<BlocklistRow>> {
                 let search = f.search.as_deref().map(like_pattern);
+                let mut tx = self.begin_read().await?;
                 let total: i64 =
                     sqlx::query_scalar(&format!("SELECT COUNT(*) FROM blocklist_entries {FILTER}"))
                         .bind(org_id)
@@ -155,7 +156,7 @@ macro_rules! impl_blocklist_store {
                         .bind(&f.flow_scope)
                         .bind(f.is_active)
                         .bind(&search)
-                        .fetch_one(&self.pool)
+                        .fetch_one(&mut *tx)
                         .await?;
                 let rows = sqlx::query_as(&format!(
                     "SELECT {BLOCKLIST_COLUMNS} FROM blocklist_entries {FILTER} \
@@ -170,8 +171,9 @@ macro_rules! impl_blocklist_store {
                 .bind(&search)
                 .bind(f.limit)
                 .bind(f.offset)
-                .fetch_all(&self.pool)
+                .fetch_all(&mut *tx)
                 .await?;
+                tx.commit().await?;
                 Ok(Page { rows, total })
             }
 

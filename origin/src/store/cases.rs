@@ -375,7 +375,7 @@ pub(super) use {insert_activity, insert_case_row};
 
 /// `(key, count)` pairs of a GROUP BY over one organisation's cases.
 macro_rules! group_counts {
-    ($pool:expr, $org:expr, $column:literal) => {{
+    ($exec:expr, $org:expr, $column:literal) => {{
         let rows: Vec<(String, i64)> = sqlx::query_as(concat!(
             "SELECT COALESCE(",
             $column,
@@ -384,7 +384,7 @@ macro_rules! group_counts {
             ", '') ORDER BY 1"
         ))
         .bind($org)
-        .fetch_all($pool)
+        .fetch_all($exec)
         .await?;
         rows
     }};
@@ -418,6 +418,7 @@ macro_rules! impl_case_store {
 
             async fn cases_page(&self, org_id: &str, f: &CaseFilter) -> StoreResult<Page<CaseRow>> {
                 let search = f.search.as_deref().map(super::blocklists::like_pattern);
+                let mut tx = self.begin_read().await?;
                 let total: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM cases {CASE_FILTER}"))
                     .bind(org_id)
                     .bind(&f.status)
@@ -427,7 +428,7 @@ macro_rules! impl_case_store {
                     .bind(f.from_ms)
                     .bind(f.to_ms)
                     .bind(&f.incident_type)
-                    .fetch_one(&self.pool)
+                    .fetch_one(&mut *tx)
                     .await?;
                 // `sort_by` is one of SORTABLE (checked by the caller), never client text.
                 debug_assert!(SORTABLE.contains(&f.sort_by));
@@ -453,8 +454,9 @@ macro_rules! impl_case_store {
                 .bind(&f.incident_type)
                 .bind(f.limit)
                 .bind(f.offset)
-                .fetch_all(&self.pool)
+                .fetch_all(&mut *tx)
                 .await?;
+                tx.commit().await?;
                 Ok(Page { rows, total })
             }
 
@@ -567,12 +569,13 @@ macro_rules! impl_case_store {
             }
 
             async fn activity_page(&self, org_id: &str, case_id: &str, limit: i64, offset: i64) -> StoreResult<Page<ActivityRow>> {
+                let mut tx = self.begin_read().await?;
                 let total: i64 = sqlx::query_scalar(
                     "SELECT COUNT(*) FROM case_activity WHERE organization_id = $1 AND case_id = $2",
                 )
                 .bind(org_id)
                 .bind(case_id)
-                .fetch_one(&self.pool)
+                .fetch_one(&mut *tx)
                 .await?;
                 let rows = sqlx::query_as(
                     "SELECT id, case_id, organization_id, actor, action, details, created_at FROM case_activity \
@@ -582,23 +585,27 @@ macro_rules! impl_case_store {
                 .bind(case_id)
                 .bind(limit)
                 .bind(offset)
-                .fetch_all(&self.pool)
+                .fetch_all(&mut *tx)
                 .await?;
+                tx.commit().await?;
                 Ok(Page { rows, total })
             }
 
             async fn case_stats(&self, org_id: &str) -> StoreResult<CaseStats> {
+                let mut tx = self.begin_read().await?;
                 let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM cases WHERE organization_id = $1")
                     .bind(org_id)
-                    .fetch_one(&self.pool)
+                    .fetch_one(&mut *tx)
                     .await?;
-                Ok(CaseStats {
+                let stats = CaseStats {
                     total,
-                    by_status: group_counts!(&self.pool, org_id, "status"),
-                    by_priority: group_counts!(&self.pool, org_id, "priority"),
-                    by_jurisdiction: group_counts!(&self.pool, org_id, "jurisdiction"),
-                    by_incident_type: group_counts!(&self.pool, org_id, "incident_type"),
-                })
+                    by_status: group_counts!(&mut *tx, org_id, "status"),
+                    by_priority: group_counts!(&mut *tx, org_id, "priority"),
+                    by_jurisdiction: group_counts!(&mut *tx, org_id, "jurisdiction"),
+                    by_incident_type: group_counts!(&mut *tx, org_id, "incident_type"),
+                };
+                tx.commit().await?;
+                Ok(stats)
             }
 
             async fn report_fraud(&self, plan: &FraudReportPlan) -> StoreResult<FraudReportOutcome> {

@@ -340,10 +340,11 @@ macro_rules! impl_ingest_store {
                 offset: i64,
             ) -> StoreResult<Page<IngestedEventRow>> {
                 const WHERE: &str = "WHERE organization_id = $1 AND ($2 IS NULL OR status = $2)";
+                let mut tx = self.begin_read().await?;
                 let total: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM ingested_events {WHERE}"))
                     .bind(org_id)
                     .bind(status)
-                    .fetch_one(&self.pool)
+                    .fetch_one(&mut *tx)
                     .await?;
                 let rows = sqlx::query_as(&format!(
                     "SELECT {EVENT_COLUMNS} FROM ingested_events {WHERE} \
@@ -353,8 +354,9 @@ macro_rules! impl_ingest_store {
                 .bind(status)
                 .bind(limit)
                 .bind(offset)
-                .fetch_all(&self.pool)
+                .fetch_all(&mut *tx)
                 .await?;
+                tx.commit().await?;
                 Ok(Page { rows, total })
             }
 
@@ -414,9 +416,10 @@ macro_rules! impl_ingest_store {
             }
 
             async fn alerts_page(&self, org_id: &str, limit: i64, offset: i64) -> StoreResult<Page<AlertRow>> {
+                let mut tx = self.begin_read().await?;
                 let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM alerts WHERE organization_id = $1")
                     .bind(org_id)
-                    .fetch_one(&self.pool)
+                    .fetch_one(&mut *tx)
                     .await?;
                 let rows = sqlx::query_as(&format!(
                     "SELECT {ALERT_COLUMNS} FROM alerts WHERE organization_id = $1 \
@@ -425,8 +428,9 @@ macro_rules! impl_ingest_store {
                 .bind(org_id)
                 .bind(limit)
                 .bind(offset)
-                .fetch_all(&self.pool)
+                .fetch_all(&mut *tx)
                 .await?;
+                tx.commit().await?;
                 Ok(Page { rows, total })
             }
         }

@@ -231,11 +231,12 @@ macro_rules! impl_notification_store {
                 offset: i64,
             ) -> StoreResult<Page<EmailRow>> {
                 let filter = "WHERE organization_id = $1 AND ($2 IS NULL OR status = $2)";
+                let mut tx = self.begin_read().await?;
                 let total: i64 =
                     sqlx::query_scalar(&format!("SELECT COUNT(*) FROM email_outbox {filter}"))
                         .bind(org_id)
                         .bind(status)
-                        .fetch_one(&self.pool)
+                        .fetch_one(&mut *tx)
                         .await?;
                 let rows = sqlx::query_as(&format!(
                     "SELECT {EMAIL_COLUMNS} FROM email_outbox {filter} \
@@ -245,8 +246,9 @@ macro_rules! impl_notification_store {
                 .bind(status)
                 .bind(limit)
                 .bind(offset)
-                .fetch_all(&self.pool)
+                .fetch_all(&mut *tx)
                 .await?;
+                tx.commit().await?;
                 Ok(Page { rows, total })
             }
 

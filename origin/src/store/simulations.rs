@@ -116,6 +116,7 @@ macro_rules! impl_simulation_store {
                 limit: i64,
                 offset: i64,
             ) -> StoreResult<(Vec<SimulationRow>, i64)> {
+                let mut tx = self.begin_read().await?;
                 let rows = sqlx::query_as(&format!(
                     "SELECT {COLUMNS} FROM simulations WHERE organization_id = $1 \
                      ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3"
@@ -123,14 +124,15 @@ macro_rules! impl_simulation_store {
                 .bind(org_id)
                 .bind(limit)
                 .bind(offset)
-                .fetch_all(&self.pool)
+                .fetch_all(&mut *tx)
                 .await?;
                 let total: i64 = sqlx::query_scalar(
                     "SELECT COUNT(*) FROM simulations WHERE organization_id = $1",
                 )
                 .bind(org_id)
-                .fetch_one(&self.pool)
+                .fetch_one(&mut *tx)
                 .await?;
+                tx.commit().await?;
                 Ok((rows, total))
             }
 

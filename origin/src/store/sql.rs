@@ -114,6 +114,15 @@ impl SqliteStore {
     ) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
         self.pool.begin_with("BEGIN IMMEDIATE").await
     }
+
+    /// Opens a read transaction: one snapshot for a listing's count and
+    /// rows. A deferred transaction takes no lock; in WAL mode its reads
+    /// share the snapshot taken at the first read.
+    pub(super) async fn begin_read(
+        &self,
+    ) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
+        self.pool.begin().await
+    }
 }
 
 /// `NOTIFY` reaches every session that LISTENs on the channel.
@@ -139,6 +148,14 @@ impl PgStore {
         &self,
     ) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Postgres>> {
         self.pool.begin().await
+    }
+
+    /// Opens a read transaction: one snapshot for a listing's count and
+    /// rows (under READ COMMITTED each statement would see its own).
+    pub(super) async fn begin_read(
+        &self,
+    ) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Postgres>> {
+        self.pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await
     }
 }
 

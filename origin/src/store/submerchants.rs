@@ -81,6 +81,7 @@ macro_rules! impl_submerchant_store {
                 let pattern = f.search.as_deref().map(like_pattern);
                 let filter = "organization_id = $1 AND ($2 IS NULL OR status = $2) \
                      AND ($3 IS NULL OR LOWER(id) LIKE $3 ESCAPE '\\' OR LOWER(name) LIKE $3 ESCAPE '\\')";
+                let mut tx = self.begin_read().await?;
                 let rows = sqlx::query_as(&format!(
                     "SELECT {COLUMNS} FROM submerchants WHERE {filter} ORDER BY id LIMIT $4 OFFSET $5"
                 ))
@@ -89,15 +90,16 @@ macro_rules! impl_submerchant_store {
                 .bind(&pattern)
                 .bind(f.limit)
                 .bind(f.offset)
-                .fetch_all(&self.pool)
+                .fetch_all(&mut *tx)
                 .await?;
                 let total: i64 =
                     sqlx::query_scalar(&format!("SELECT COUNT(*) FROM submerchants WHERE {filter}"))
                         .bind(org_id)
                         .bind(&f.status)
                         .bind(&pattern)
-                        .fetch_one(&self.pool)
+                        .fetch_one(&mut *tx)
                         .await?;
+                tx.commit().await?;
                 Ok((rows, total))
             }
 

@@ -79,19 +79,21 @@ macro_rules! impl_transaction_store {
                             .bind(&f.submerchant_id)
                     };
                 }
+                let mut tx = self.begin_read().await?;
                 let rows = bind_filters!(sqlx::query_as::<_, TransactionRow>(&format!(
                     "SELECT {TX_COLUMNS} FROM transactions WHERE {WHERE} \
                      ORDER BY created_at DESC, id DESC LIMIT $12 OFFSET $13"
                 )))
                 .bind(f.limit)
                 .bind(f.offset)
-                .fetch_all(&self.pool)
+                .fetch_all(&mut *tx)
                 .await?;
                 let total: i64 = bind_filters!(sqlx::query_scalar(&format!(
                     "SELECT COUNT(*) FROM transactions WHERE {WHERE}"
                 )))
-                .fetch_one(&self.pool)
+                .fetch_one(&mut *tx)
                 .await?;
+                tx.commit().await?;
                 Ok((rows, total))
             }
         }

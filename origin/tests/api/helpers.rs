@@ -175,10 +175,13 @@ impl TestApp {
     }
 
     /// Stops this server and starts a new one on the same database, as a
-    /// restart would.
+    /// restart would: the old process's workers are drained as
+    /// `serve_forever` does on exit, so they do not run on beside the new
+    /// ones like a second replica.
     pub async fn restart(self) -> TestApp {
         self.task.abort();
         let _ = self.task.await;
+        self.state.drain_workers(std::time::Duration::from_secs(10)).await;
         let TestApp { backend, db, config, creds, .. } = self;
         let store = server::open_store(&config.database_url).await.expect("store");
         Self::start(backend, db, config, store, creds).await

@@ -238,12 +238,13 @@ macro_rules! impl_webhook_store {
             }
 
             async fn deliveries(&self, org_id: &str, endpoint_id: &str, limit: i64, offset: i64) -> StoreResult<Page<DeliveryRow>> {
+                let mut tx = self.begin_read().await?;
                 let total: i64 = sqlx::query_scalar(
                     "SELECT COUNT(*) FROM webhook_deliveries WHERE organization_id = $1 AND endpoint_id = $2",
                 )
                 .bind(org_id)
                 .bind(endpoint_id)
-                .fetch_one(&self.pool)
+                .fetch_one(&mut *tx)
                 .await?;
                 let rows = sqlx::query_as(&format!(
                     "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries WHERE organization_id = $1 \
@@ -253,8 +254,9 @@ macro_rules! impl_webhook_store {
                 .bind(endpoint_id)
                 .bind(limit)
                 .bind(offset)
-                .fetch_all(&self.pool)
+                .fetch_all(&mut *tx)
                 .await?;
+                tx.commit().await?;
                 Ok(Page { rows, total })
             }
 
