@@ -70,7 +70,7 @@ pub fn payout_keys(key: &DigestKey, org_id: &str, payout: &PayoutInfo) -> Option
 
 /// First payouts older than this are forgotten by the counts: the longest
 /// window a policy may set.
-const HORIZON_MS: i64 = MAX_NEW_BENEFICIARY_WINDOW_HOURS as i64 * 3_600_000;
+pub const HORIZON_MS: i64 = MAX_NEW_BENEFICIARY_WINDOW_HOURS as i64 * 3_600_000;
 
 /// In-memory known-beneficiary bookkeeping for one node.
 #[derive(Debug, Default)]

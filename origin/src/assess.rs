@@ -404,7 +404,7 @@ async fn decide_and_record(
             if let Some(k) = &payout_keys
                 && assessment.decision != Decision::Decline
             {
-                state.beneficiaries.lock().expect("beneficiaries lock").record(k, now);
+                state.remember_payout(k, now).await;
             }
             if let Some(c) = claim.as_mut() {
                 c.stored =
@@ -500,10 +500,20 @@ pub(crate) async fn gather(
         tx.device.ip.as_ref().zip(state.geo.as_ref()).and_then(|(ip, geo)| geo.country(ip.addr()));
     let payout_keys =
         tx.payout.as_ref().and_then(|p| engine::payout_keys(&state.digest_key, org_id, p));
-    let payout = payout_keys.as_ref().map(|k| {
-        let window = settings.policy.payout.new_beneficiary_window_ms();
-        state.beneficiaries.lock().expect("beneficiaries lock").facts(k, now, window)
-    });
+    let window = settings.policy.payout.new_beneficiary_window_ms();
+    let payout = match (&payout_keys, &state.redis) {
+        (None, _) => None,
+        // Shared by every replica, like velocity.
+        (Some(k), Some(redis)) => Some(
+            redis
+                .beneficiary_facts(k, now, window)
+                .await
+                .map_err(|e| crate::state::counters_unavailable(&e))?,
+        ),
+        (Some(k), None) => {
+            Some(state.beneficiaries.lock().expect("beneficiaries lock").facts(k, now, window))
+        }
+    };
     Ok(Gathered { payer, observation, velocity, history, ip_text, ip_country, payout_keys, payout })
 }
 

@@ -11,7 +11,7 @@ use std::{
 };
 
 use clausum_core::{
-    beneficiaries::KnownBeneficiaries,
+    beneficiaries::{KnownBeneficiaries, PayoutKeys},
     blocklist::{BlocklistIndex, EntryMeta, FlowScope, ListType, Severity},
     catalog::Segment,
     digest::DigestKey,
@@ -623,14 +623,40 @@ impl AppState {
         self.history.lock().expect("history lock").record_fraud(&keys);
     }
 
-    /// Replays recent transactions into velocity (last 24 h) and payer
-    /// history (last 90 days), so a restart forgets nothing it should know.
+    /// Replays recent transactions into velocity (last 24 h), payer
+    /// history and known beneficiaries (last 90 days), so a restart
+    /// forgets nothing it should know.
     async fn rebuild_velocity_and_history(&self) -> StoreResult<()> {
         let now = now_ms();
         let rows = self.store.transactions_since(now - HISTORY_REBUILD_MS).await?;
+        let paid = self.replay(&rows, now);
+        match &self.redis {
+            // Every replica seeds what it finds; recording is idempotent
+            // (the earliest payment wins), so Redis ends up knowing every
+            // payout recorded in the window even if it started empty.
+            Some(redis) => {
+                if let Err(e) = redis.remember_beneficiaries(&paid, HISTORY_REBUILD_MS).await {
+                    tracing::warn!(error = %e, "seeding known beneficiaries in Redis failed; they count as new until paid again");
+                }
+            }
+            None => {
+                let mut known = self.beneficiaries.lock().expect("beneficiaries lock");
+                for (k, at) in &paid {
+                    known.record(k, *at);
+                }
+            }
+        }
+        tracing::info!(transactions = rows.len(), "rebuilt velocity and payer history");
+        Ok(())
+    }
+
+    /// Replays `rows` into velocity (unless Redis holds it) and payer
+    /// history; returns the payouts that paid a beneficiary, with when.
+    fn replay(&self, rows: &[TransactionRow], now: i64) -> Vec<(PayoutKeys, i64)> {
+        let mut paid = Vec::new();
         let mut velocity = self.velocity.lock().expect("velocity lock");
         let mut history = self.history.lock().expect("history lock");
-        for row in &rows {
+        for row in rows {
             let keys = engine::payer_keys(&self.digest_key, &row.organization_id, &payer_of(row));
             // Shared counters live in Redis: replaying them from here would
             // count each transaction once per replica.
@@ -662,32 +688,46 @@ impl AppState {
                 history.record_fraud(&keys);
             }
             if row.flow == "payout" && row.decision.as_deref().is_some_and(|d| d != "decline") {
-                self.remember_beneficiary(row);
+                paid.extend(self.paid_beneficiary(row).map(|k| (k, row.created_at)));
             }
         }
-        tracing::info!(transactions = rows.len(), "rebuilt velocity and payer history");
-        Ok(())
+        paid
+    }
+
+    /// Remembers that a payout that was not declined paid its beneficiary:
+    /// in Redis when replicas share it, else in this node's memory. A
+    /// failure only leaves the beneficiary new (the transaction is already
+    /// recorded), so it is logged, not returned.
+    pub async fn remember_payout(&self, keys: &PayoutKeys, at_ms: i64) {
+        match &self.redis {
+            Some(redis) => {
+                if let Err(e) =
+                    redis.remember_beneficiaries(&[(*keys, at_ms)], HISTORY_REBUILD_MS).await
+                {
+                    tracing::warn!(error = %e, "recording a known beneficiary in Redis failed");
+                }
+            }
+            None => {
+                self.beneficiaries.lock().expect("beneficiaries lock").record(keys, at_ms);
+            }
+        }
     }
 }
 
 impl AppState {
-    /// Records the beneficiary a recorded payout paid (read back from its
-    /// stored request), so a restart keeps knowing who was paid before.
-    fn remember_beneficiary(&self, row: &TransactionRow) {
+    /// The digests of the beneficiary a recorded payout paid (read back from
+    /// its stored request), so a restart keeps knowing who was paid before.
+    fn paid_beneficiary(&self, row: &TransactionRow) -> Option<PayoutKeys> {
         let Some(tx) = serde_json::from_str::<PayoutRequest>(&row.request)
             .ok()
             .and_then(|r| Transaction::from_payout_wire(&r).ok())
         else {
             tracing::warn!(transaction = %row.id, "stored payout request does not parse; skipped");
-            return;
+            return None;
         };
-        let keys = tx
-            .payout
+        tx.payout
             .as_ref()
-            .and_then(|p| engine::payout_keys(&self.digest_key, &row.organization_id, p));
-        if let Some(k) = keys {
-            self.beneficiaries.lock().expect("beneficiaries lock").record(&k, row.created_at);
-        }
+            .and_then(|p| engine::payout_keys(&self.digest_key, &row.organization_id, p))
     }
 }
 

@@ -1,4 +1,5 @@
-//! Velocity and rate limits in Redis, shared by every replica.
+//! Velocity, rate limits and known payout beneficiaries in Redis, shared
+//! by every replica.
 //!
 //! Each counter is a sorted set of events scored by their time, so windows
 //! are exact and sliding. One Lua script per call does the eviction, the
@@ -12,6 +13,7 @@
 //! versions on the same sequences.
 
 use clausum_core::{
+    beneficiaries::{PayoutFacts, PayoutKeys},
     ratelimit::RateDecision,
     velocity::{DimensionStats, HORIZON_MS, Observation, VelocitySnapshot, Window, WindowStats},
 };
@@ -68,12 +70,41 @@ if #oldest == 2 then reset = tonumber(oldest[2]) + window end
 return { allowed, limit - n, reset }
 "#;
 
+/// Records that an origin paid a beneficiary, as
+/// `clausum_core::beneficiaries::KnownBeneficiaries::record` does: the
+/// pair's first payment time (the earliest wins; the pair is known for
+/// `ARGV[3]` ms after its latest payment), and for a new pair with an
+/// origin (`KEYS[2]`), its first payment in the origin's sorted set of
+/// first payments within the horizon. Returns 1 for a new pair.
+const REMEMBER_LUA: &str = r#"
+local at = tonumber(ARGV[1])
+local horizon = tonumber(ARGV[2])
+local known_for = tonumber(ARGV[3])
+local first = redis.call('GET', KEYS[1])
+if first then
+  if tonumber(first) > at then redis.call('SET', KEYS[1], at) end
+  redis.call('PEXPIRE', KEYS[1], known_for)
+  return 0
+end
+redis.call('SET', KEYS[1], at, 'PX', known_for)
+if #KEYS > 1 then
+  redis.call('ZADD', KEYS[2], at, ARGV[4])
+  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', at - horizon)
+  redis.call('PEXPIRE', KEYS[2], horizon + 60000)
+end
+return 1
+"#;
+
+/// Script calls per round trip when a replica seeds its recorded payouts.
+const SEED_CHUNK: usize = 500;
+
 /// Counters in one Redis database.
 #[derive(Clone)]
 pub struct RedisCounters {
     conn: ConnectionManager,
     velocity: Script,
     rate: Script,
+    remember: Script,
     prefix: String,
 }
 
@@ -96,6 +127,7 @@ impl RedisCounters {
             conn,
             velocity: Script::new(VELOCITY_LUA),
             rate: Script::new(RATE_LUA),
+            remember: Script::new(REMEMBER_LUA),
             prefix: prefix.to_owned(),
         })
     }
@@ -176,6 +208,95 @@ impl RedisCounters {
             remaining: u32::try_from(remaining.max(0)).unwrap_or(0),
             reset_at_ms: reset,
         })
+    }
+
+    fn pair_key(&self, keys: &PayoutKeys) -> String {
+        format!("{}b:pair:{}", self.prefix, hex::encode(keys.pair.0))
+    }
+
+    fn firsts_key(&self, origin: &clausum_core::digest::Digest) -> String {
+        format!("{}b:firsts:{}", self.prefix, hex::encode(origin.0))
+    }
+
+    /// What every replica knows of a payout's beneficiary at `now_ms`,
+    /// counting new beneficiaries over the last `window_ms` (the same
+    /// answer as `KnownBeneficiaries::facts`). One round trip.
+    pub async fn beneficiary_facts(
+        &self,
+        keys: &PayoutKeys,
+        now_ms: i64,
+        window_ms: i64,
+    ) -> redis::RedisResult<PayoutFacts> {
+        let mut pipe = redis::pipe();
+        pipe.exists(self.pair_key(keys));
+        if let Some(origin) = &keys.origin {
+            // A first payment counts while its age is below the window.
+            pipe.zcount(self.firsts_key(origin), format!("({}", now_ms - window_ms), "+inf");
+        }
+        let out: Vec<i64> = pipe.query_async(&mut self.conn.clone()).await?;
+        Ok(PayoutFacts {
+            beneficiary_known: Some(out.first().is_some_and(|&n| n > 0)),
+            new_beneficiaries_in_window: out
+                .get(1)
+                .map_or(0, |&n| u32::try_from(n.max(0)).unwrap_or(u32::MAX)),
+        })
+    }
+
+    /// Records payouts that were not declined, each as `(keys, at_ms)`:
+    /// the origin paid the beneficiary, and every replica knows it for
+    /// `known_for_ms` after the latest payment. Many at once (a replica
+    /// seeding what it recorded) go [`SEED_CHUNK`] per round trip.
+    pub async fn remember_beneficiaries(
+        &self,
+        payouts: &[(PayoutKeys, i64)],
+        known_for_ms: i64,
+    ) -> redis::RedisResult<()> {
+        let mut conn = self.conn.clone();
+        if let [(keys, at)] = payouts {
+            let (script_keys, args) = self.remember_args(keys, *at, known_for_ms);
+            let mut inv = self.remember.prepare_invoke();
+            for k in script_keys {
+                inv.key(k);
+            }
+            for a in args {
+                inv.arg(a);
+            }
+            return inv.invoke_async::<i64>(&mut conn).await.map(|_| ());
+        }
+        // Loaded once, then called by its hash in pipelines.
+        self.remember.load_async(&mut conn).await?;
+        for chunk in payouts.chunks(SEED_CHUNK) {
+            let mut pipe = redis::pipe();
+            for (keys, at) in chunk {
+                let (script_keys, args) = self.remember_args(keys, *at, known_for_ms);
+                pipe.cmd("EVALSHA")
+                    .arg(self.remember.get_hash())
+                    .arg(script_keys.len())
+                    .arg(script_keys)
+                    .arg(&args)
+                    .ignore();
+            }
+            pipe.query_async::<()>(&mut conn).await?;
+        }
+        Ok(())
+    }
+
+    /// The keys and arguments of one [`REMEMBER_LUA`] call.
+    fn remember_args(
+        &self,
+        keys: &PayoutKeys,
+        at_ms: i64,
+        known_for_ms: i64,
+    ) -> (Vec<String>, [String; 4]) {
+        let mut script_keys = vec![self.pair_key(keys)];
+        script_keys.extend(keys.origin.as_ref().map(|o| self.firsts_key(o)));
+        let args = [
+            at_ms.to_string(),
+            clausum_core::beneficiaries::HORIZON_MS.to_string(),
+            known_for_ms.to_string(),
+            hex::encode(keys.pair.0),
+        ];
+        (script_keys, args)
     }
 
     /// Round trip (health).

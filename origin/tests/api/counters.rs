@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use clausum_core::{
+    beneficiaries::{KnownBeneficiaries, PayoutKeys},
     digest::Digest,
     ratelimit::SlidingWindow,
     velocity::{Dimension, MemoryVelocity, Observation, VelocityKey, VelocityStore},
@@ -76,6 +77,66 @@ async fn redis_rate_limits_match_the_sliding_window() {
     }
 }
 
+#[tokio::test]
+async fn redis_beneficiaries_match_the_in_memory_bookkeeping() {
+    const KNOWN_FOR: i64 = 90 * 24 * 3_600_000;
+    let redis = counters().await;
+    let mut memory = KnownBeneficiaries::new();
+    // Three origins (one absent: the organisation pays) and five
+    // beneficiaries; a pair digest per (origin, beneficiary).
+    let keys = |o: u8, b: u8| PayoutKeys {
+        origin: (o > 0).then_some(Digest([o; 16])),
+        beneficiary: Digest([100 + b; 16]),
+        pair: Digest([o * 10 + b + 1; 16]),
+    };
+    let mut seed = 11;
+    let mut now = 1_700_000_000_000i64;
+    let (mut known, mut counted) = (0, 0);
+    for i in 0..400 {
+        // Steps from seconds to hours: first payments cross window edges.
+        now += (lcg(&mut seed) % 7_200_000) as i64 / if i % 4 == 0 { 1 } else { 30 };
+        let k = keys((lcg(&mut seed) % 3) as u8, (lcg(&mut seed) % 5) as u8);
+        let window = [3_600_000, 24 * 3_600_000, 7 * 24 * 3_600_000][i % 3];
+        let expected = memory.facts(&k, now, window);
+        let got = redis.beneficiary_facts(&k, now, window).await.unwrap();
+        assert_eq!(got, expected, "payout {i}");
+        known += usize::from(expected.beneficiary_known == Some(true));
+        counted += usize::from(expected.new_beneficiaries_in_window > 0);
+        // Some payouts are declined: nothing is recorded for them.
+        if !lcg(&mut seed).is_multiple_of(4) {
+            memory.record(&k, now);
+            redis.remember_beneficiaries(&[(k, now)], KNOWN_FOR).await.unwrap();
+        }
+    }
+    assert!(known > 50 && counted > 50, "the sequence exercises both facts: {known}, {counted}");
+
+    // Seeding many at once (a replica's start) gives the same answers,
+    // and seeding again changes nothing.
+    let seeded = counters().await;
+    let mut fresh = KnownBeneficiaries::new();
+    let payouts: Vec<(PayoutKeys, i64)> = (0..1_200)
+        .map(|i| {
+            (keys((i % 3) as u8, (i % 5) as u8), now - 3_600_000 * 200 + i64::from(i) * 600_000)
+        })
+        .collect();
+    for (k, at) in &payouts {
+        fresh.record(k, *at);
+    }
+    for _ in 0..2 {
+        seeded.remember_beneficiaries(&payouts, KNOWN_FOR).await.unwrap();
+    }
+    for o in 0..3 {
+        for b in 0..6 {
+            let k = keys(o, b);
+            assert_eq!(
+                seeded.beneficiary_facts(&k, now, 24 * 3_600_000).await.unwrap(),
+                fresh.facts(&k, now, 24 * 3_600_000),
+                "origin {o}, beneficiary {b}"
+            );
+        }
+    }
+}
+
 /// A server counting in the shared Redis.
 async fn with_redis(app_db: Option<&TestApp>) -> TestApp {
     let _ = app_db;
@@ -142,6 +203,48 @@ async fn replicas_count_velocity_and_rate_limits_together() {
         );
     }
     assert_eq!(statuses, [200, 200, 200, 200, 200, 200, 429, 429]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_know_each_others_beneficiaries() {
+    let app = with_redis(None).await;
+    let b = second_node(&app).await;
+    let a = app.base.clone();
+    let payout = |base: &str, account: &str, beneficiary: &str| {
+        let body = json!({
+            "amount": 2500, "currency": "MXN",
+            "beneficiary": {"id": beneficiary, "name": "Beneficiario SA", "country": "MX"},
+            "origin": {"account_id": account, "country": "MX"},
+            "payout": {"channel": "spei", "initiated_by": "ops@bank.example"}
+        });
+        let (client, url, key) =
+            (app.client.clone(), format!("{base}/api/v1/assess/payout"), app.secret().to_owned());
+        async move {
+            let r =
+                Reply::read(client.post(url).bearer_auth(key).json(&body).send().await.unwrap())
+                    .await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.json);
+            r.json["signals"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s.as_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    let first = payout(&a, "acct_r", "ben_1").await;
+    assert!(first.contains(&"payout_first_beneficiary".to_owned()), "{first:?}");
+    // Paid through replica A: replica B knows the beneficiary at once.
+    let again = payout(&b, "acct_r", "ben_1").await;
+    assert!(!again.contains(&"payout_first_beneficiary".to_owned()), "{again:?}");
+    // New beneficiaries of one account count across replicas: the default
+    // limit fires on the 4th new one in 24 h, paid alternately.
+    let mut last = Vec::new();
+    for (i, ben) in ["ben_2", "ben_3", "ben_4"].into_iter().enumerate() {
+        last = payout(if i % 2 == 0 { &b } else { &a }, "acct_r", ben).await;
+    }
+    assert!(last.contains(&"payout_new_beneficiary_velocity".to_owned()), "{last:?}");
+    assert!(last.contains(&"payout_first_beneficiary".to_owned()), "{last:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
