@@ -132,6 +132,10 @@ pub async fn record(state: &AppState, key: &KeyInfo, report: Report) -> Result<O
                 if outcome.created {
                     state.apply_blocklist_rows(&outcome.added);
                     state.record_fraud(&outcome.transaction);
+                    state.publish(crate::sync::Change::Fraud {
+                        org: outcome.transaction.organization_id.clone(),
+                        transaction: outcome.transaction.id.clone(),
+                    });
                 }
                 return Ok(outcome);
             }

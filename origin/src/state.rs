@@ -473,6 +473,14 @@ impl AppState {
             Change::Settings { org } => self.refresh_settings(org).await,
             Change::Keys => self.reload_keys().await,
             Change::Subscriptions => self.refresh_subscriptions().await,
+            Change::Fraud { org, transaction } => {
+                if let Some(row) = self.store.transaction(org, transaction).await?
+                    && row.is_fraudulent
+                {
+                    self.record_fraud(&row);
+                }
+                Ok(())
+            }
         }
     }
 
@@ -617,7 +625,8 @@ impl AppState {
     }
 
     /// Records confirmed fraud in the payer history, so the next assess of
-    /// the same email, card, device or customer sees it.
+    /// the same email, card, device or customer sees it. The replica that
+    /// took the report also announces it ([`Change::Fraud`]).
     pub fn record_fraud(&self, row: &TransactionRow) {
         let keys = engine::payer_keys(&self.digest_key, &row.organization_id, &payer_of(row));
         self.history.lock().expect("history lock").record_fraud(&keys);

@@ -51,6 +51,13 @@ pub enum Change {
     Keys,
     /// Webhook endpoints (who listens to which events).
     Subscriptions,
+    /// A fraud report marked a transaction fraudulent: its payer's history.
+    Fraud {
+        /// The organisation.
+        org: String,
+        /// The reported transaction (`txn_…`).
+        transaction: String,
+    },
 }
 
 /// A notification: the change and the replica that made it.

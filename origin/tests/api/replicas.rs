@@ -98,6 +98,27 @@ async fn changes_on_one_replica_reach_the_other_within_a_second() {
     })
     .await;
 
+    // The report also marks the payer's history on B: the device (not a
+    // blocklist entry) is now one "involved in earlier confirmed fraud".
+    let device =
+        json!({"amount": 100, "currency": "MXN", "device": {"fingerprint": "fp_replica_7"}});
+    let seen = assess_on(&app, &b, &device).await;
+    assert!(!seen.json["signals"].to_string().contains("fraud_history"), "{}", seen.json);
+    let d = app.assess(&device).await;
+    let rep = app
+        .call(
+            reqwest::Method::POST,
+            "/api/v1/report-fraud",
+            Some(app.secret()),
+            Some(&json!({"transaction_id": d.json["transaction_id"], "reason": "other"})),
+        )
+        .await;
+    assert_eq!(rep.status, StatusCode::CREATED);
+    within_a_second("fraud history", || async {
+        assess_on(&app, &b, &device).await.json["signals"].to_string().contains("fraud_history")
+    })
+    .await;
+
     // A rule created through A applies on B.
     let rule = app
         .post(
