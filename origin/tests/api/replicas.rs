@@ -48,6 +48,19 @@ where
     }
 }
 
+/// Reports the transaction `assessed` answered for as fraud, through `app`.
+async fn report_fraud(app: &TestApp, assessed: &Reply) {
+    let rep = app
+        .call(
+            reqwest::Method::POST,
+            "/api/v1/report-fraud",
+            Some(app.secret()),
+            Some(&json!({"transaction_id": assessed.json["transaction_id"], "reason": "other"})),
+        )
+        .await;
+    assert_eq!(rep.status, StatusCode::CREATED, "{}", rep.json);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn changes_on_one_replica_reach_the_other_within_a_second() {
     let app = TestApp::spawn(Backend::Postgres).await;
@@ -83,15 +96,7 @@ async fn changes_on_one_replica_reach_the_other_within_a_second() {
     let a = app
         .assess(&json!({"amount": 100, "currency": "MXN", "device": {"ip": "198.51.100.77"}}))
         .await;
-    let rep = app
-        .call(
-            reqwest::Method::POST,
-            "/api/v1/report-fraud",
-            Some(app.secret()),
-            Some(&json!({"transaction_id": a.json["transaction_id"], "reason": "other"})),
-        )
-        .await;
-    assert_eq!(rep.status, StatusCode::CREATED);
+    report_fraud(&app, &a).await;
     let by_ip = json!({"amount": 100, "currency": "MXN", "device": {"ip": "198.51.100.77"}});
     within_a_second("reported IP", || async {
         assess_on(&app, &b, &by_ip).await.json["decision"] == "decline"
@@ -105,15 +110,7 @@ async fn changes_on_one_replica_reach_the_other_within_a_second() {
     let seen = assess_on(&app, &b, &device).await;
     assert!(!seen.json["signals"].to_string().contains("fraud_history"), "{}", seen.json);
     let d = app.assess(&device).await;
-    let rep = app
-        .call(
-            reqwest::Method::POST,
-            "/api/v1/report-fraud",
-            Some(app.secret()),
-            Some(&json!({"transaction_id": d.json["transaction_id"], "reason": "other"})),
-        )
-        .await;
-    assert_eq!(rep.status, StatusCode::CREATED);
+    report_fraud(&app, &d).await;
     within_a_second("fraud history", || async {
         assess_on(&app, &b, &device).await.json["signals"].to_string().contains("fraud_history")
     })
