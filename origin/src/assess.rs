@@ -482,38 +482,36 @@ pub(crate) async fn gather(
         amount_minor: tx.amount.minor(),
         id: state.observation_seq.fetch_add(1, Ordering::Relaxed),
     };
-    let velocity: VelocitySnapshot = if payer.is_empty() {
-        VelocitySnapshot::default()
-    } else if let Some(redis) = &state.redis {
-        // Shared by every replica: one round trip for all dimensions.
-        redis
-            .observe(&observation, count, &state.node_id)
-            .await
-            .map_err(|e| crate::state::counters_unavailable(&e))?
-    } else {
-        let mut v = state.velocity.lock().expect("velocity lock");
-        if count { v.observe(&observation) } else { v.peek(&observation) }
+    let payout_keys =
+        tx.payout.as_ref().and_then(|p| engine::payout_keys(&state.digest_key, org_id, p));
+    let velocity = async {
+        if payer.is_empty() {
+            Ok(VelocitySnapshot::default())
+        } else if let Some(redis) = &state.redis {
+            // Shared by every replica: one round trip for all dimensions.
+            redis
+                .observe(&observation, count, &state.node_id)
+                .await
+                .map_err(|e| crate::state::counters_unavailable(&e))
+        } else {
+            let mut v = state.velocity.lock().expect("velocity lock");
+            Ok(if count { v.observe(&observation) } else { v.peek(&observation) })
+        }
     };
+    let payout = async {
+        let window = settings.policy.payout.new_beneficiary_window_ms();
+        match &payout_keys {
+            Some(k) => state.beneficiary_facts(k, now, window).await.map(Some),
+            None => Ok(None),
+        }
+    };
+    // With Redis, the two round trips go out together.
+    let (velocity, payout) = tokio::join!(velocity, payout);
+    let (velocity, payout): (VelocitySnapshot, _) = (velocity?, payout?);
     let history: HistoryView =
         state.history.lock().expect("history lock").view(&payer, engine::primary_key(&payer));
     let ip_country =
         tx.device.ip.as_ref().zip(state.geo.as_ref()).and_then(|(ip, geo)| geo.country(ip.addr()));
-    let payout_keys =
-        tx.payout.as_ref().and_then(|p| engine::payout_keys(&state.digest_key, org_id, p));
-    let window = settings.policy.payout.new_beneficiary_window_ms();
-    let payout = match (&payout_keys, &state.redis) {
-        (None, _) => None,
-        // Shared by every replica, like velocity.
-        (Some(k), Some(redis)) => Some(
-            redis
-                .beneficiary_facts(k, now, window)
-                .await
-                .map_err(|e| crate::state::counters_unavailable(&e))?,
-        ),
-        (Some(k), None) => {
-            Some(state.beneficiaries.lock().expect("beneficiaries lock").facts(k, now, window))
-        }
-    };
     Ok(Gathered { payer, observation, velocity, history, ip_text, ip_country, payout_keys, payout })
 }
 

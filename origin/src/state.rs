@@ -11,7 +11,7 @@ use std::{
 };
 
 use clausum_core::{
-    beneficiaries::{KnownBeneficiaries, PayoutKeys},
+    beneficiaries::{KnownBeneficiaries, PayoutFacts, PayoutKeys},
     blocklist::{BlocklistIndex, EntryMeta, FlowScope, ListType, Severity},
     catalog::Segment,
     digest::DigestKey,
@@ -639,22 +639,10 @@ impl AppState {
         let now = now_ms();
         let rows = self.store.transactions_since(now - HISTORY_REBUILD_MS).await?;
         let paid = self.replay(&rows, now);
-        match &self.redis {
-            // Every replica seeds what it finds; recording is idempotent
-            // (the earliest payment wins), so Redis ends up knowing every
-            // payout recorded in the window even if it started empty.
-            Some(redis) => {
-                if let Err(e) = redis.remember_beneficiaries(&paid, HISTORY_REBUILD_MS).await {
-                    tracing::warn!(error = %e, "seeding known beneficiaries in Redis failed; they count as new until paid again");
-                }
-            }
-            None => {
-                let mut known = self.beneficiaries.lock().expect("beneficiaries lock");
-                for (k, at) in &paid {
-                    known.record(k, *at);
-                }
-            }
-        }
+        // With Redis every replica seeds what it finds; recording is
+        // idempotent (the earliest payment wins), so Redis ends up knowing
+        // every payout recorded in the window even if it started empty.
+        self.remember_payouts(&paid).await;
         tracing::info!(transactions = rows.len(), "rebuilt velocity and payer history");
         Ok(())
     }
@@ -703,21 +691,49 @@ impl AppState {
         paid
     }
 
-    /// Remembers that a payout that was not declined paid its beneficiary:
-    /// in Redis when replicas share it, else in this node's memory. A
-    /// failure only leaves the beneficiary new (the transaction is already
-    /// recorded), so it is logged, not returned.
+    /// What this replica knows of a payout's beneficiary (see
+    /// [`KnownBeneficiaries::facts`]): from Redis when replicas share it
+    /// (unreachable: the documented 503), else from this node's memory.
+    pub async fn beneficiary_facts(
+        &self,
+        keys: &PayoutKeys,
+        now_ms: i64,
+        window_ms: i64,
+    ) -> Result<PayoutFacts, crate::error::ApiError> {
+        match &self.redis {
+            Some(redis) => redis
+                .beneficiary_facts(keys, now_ms, window_ms)
+                .await
+                .map_err(|e| counters_unavailable(&e)),
+            None => Ok(self
+                .beneficiaries
+                .lock()
+                .expect("beneficiaries lock")
+                .facts(keys, now_ms, window_ms)),
+        }
+    }
+
+    /// Remembers that a payout that was not declined paid its beneficiary.
     pub async fn remember_payout(&self, keys: &PayoutKeys, at_ms: i64) {
+        self.remember_payouts(&[(*keys, at_ms)]).await;
+    }
+
+    /// Remembers payouts that paid their beneficiaries, each `(keys, at_ms)`:
+    /// in Redis when replicas share it, else in this node's memory. A
+    /// failure only leaves a beneficiary new (the transactions are already
+    /// recorded), so it is logged, not returned.
+    async fn remember_payouts(&self, paid: &[(PayoutKeys, i64)]) {
         match &self.redis {
             Some(redis) => {
-                if let Err(e) =
-                    redis.remember_beneficiaries(&[(*keys, at_ms)], HISTORY_REBUILD_MS).await
-                {
-                    tracing::warn!(error = %e, "recording a known beneficiary in Redis failed");
+                if let Err(e) = redis.remember_beneficiaries(paid, HISTORY_REBUILD_MS).await {
+                    tracing::warn!(error = %e, payouts = paid.len(), "recording known beneficiaries in Redis failed; they count as new until paid again");
                 }
             }
             None => {
-                self.beneficiaries.lock().expect("beneficiaries lock").record(keys, at_ms);
+                let mut known = self.beneficiaries.lock().expect("beneficiaries lock");
+                for (k, at) in paid {
+                    known.record(k, *at);
+                }
             }
         }
     }

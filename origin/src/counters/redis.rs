@@ -252,6 +252,9 @@ impl RedisCounters {
         known_for_ms: i64,
     ) -> redis::RedisResult<()> {
         let mut conn = self.conn.clone();
+        if payouts.is_empty() {
+            return Ok(());
+        }
         if let [(keys, at)] = payouts {
             let (script_keys, args) = self.remember_args(keys, *at, known_for_ms);
             let mut inv = self.remember.prepare_invoke();
