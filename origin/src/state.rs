@@ -238,7 +238,7 @@ impl AppState {
             edge,
         } = services;
         let state = Arc::new(AppState {
-            writer: Writer::spawn(store.clone()),
+            writer: Writer::spawn(store.clone())?,
             store,
             digest_key,
             keys: RwLock::default(),

@@ -14,11 +14,13 @@ mod keys;
 pub mod notifications;
 pub(crate) mod outbox;
 mod overview;
+pub mod packed;
 pub mod providers;
 mod rules;
 pub mod sessions;
 pub mod simulations;
 mod sql;
+pub mod sqlite_writer;
 pub mod submerchants;
 mod transactions;
 mod users;
@@ -67,6 +69,9 @@ pub enum StoreError {
     /// A migration failed.
     #[error(transparent)]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The group-commit writer's own SQLite connection failed to open.
+    #[error(transparent)]
+    Sqlite(#[from] rusqlite::Error),
     /// A stored document did not parse.
     #[error("corrupt stored value: {0}")]
     Corrupt(String),
@@ -245,6 +250,7 @@ pub struct TransactionRow {
     /// The normalised, PAN-free request (JSON).
     pub request: String,
     /// The exact response body sent (JSON), replayed on idempotent retries.
+    #[sqlx(try_from = "packed::PackedText")]
     pub response: Option<String>,
     /// Idempotency key, if any.
     pub idempotency_key: Option<String>,
@@ -321,6 +327,9 @@ pub trait Store:
     fn backend(&self) -> &'static str;
     /// Applies pending migrations.
     async fn migrate(&self) -> StoreResult<()>;
+    /// A connection of its own for the group-commit writer's thread
+    /// (SQLite on a file); `None` when batches go through the pool.
+    fn batch_writer(&self) -> StoreResult<Option<sqlite_writer::SqliteBatchWriter>>;
     /// Tells every replica listening on the database that something changed
     /// (PostgreSQL `NOTIFY`; a no-op on SQLite, which has one node).
     async fn notify_change(&self, payload: &str) -> StoreResult<()>;

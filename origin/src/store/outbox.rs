@@ -31,21 +31,24 @@ pub trait OutboxStore {
 }
 
 /// Inserts an event on a transaction of either backend.
+/// Inserts one outbox event: `$1` id, `$2` organisation, `$3` type, `$4`
+/// payload, `$5` created at, `$6` request id.
+pub(crate) const INSERT_EVENT_SQL: &str = "INSERT INTO outbox_events \
+    (id, organization_id, event_type, payload, created_at, request_id) \
+    VALUES ($1, $2, $3, $4, $5, $6)";
+
 macro_rules! insert_event {
     ($exec:expr, $e:expr) => {{
         let e: &$crate::store::OutboxEventRow = $e;
-        sqlx::query(
-            "INSERT INTO outbox_events (id, organization_id, event_type, payload, created_at, request_id) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(&e.id)
-        .bind(&e.organization_id)
-        .bind(&e.event_type)
-        .bind(&e.payload)
-        .bind(e.created_at)
-        .bind(&e.request_id)
-        .execute($exec)
-        .await?;
+        sqlx::query($crate::store::outbox::INSERT_EVENT_SQL)
+            .bind(&e.id)
+            .bind(&e.organization_id)
+            .bind(&e.event_type)
+            .bind(&e.payload)
+            .bind(e.created_at)
+            .bind(&e.request_id)
+            .execute($exec)
+            .await?;
     }};
 }
 pub(crate) use insert_event;

@@ -46,6 +46,7 @@ pub struct RecordedRow {
     /// The normalised request (JSON).
     pub request: String,
     /// The answer (JSON).
+    #[sqlx(try_from = "super::packed::PackedText")]
     pub response: String,
     /// Amount in minor units.
     pub amount_minor: i64,

@@ -8,7 +8,10 @@
 
 use std::{
     str::FromStr,
-    sync::{Arc, OnceLock},
+    sync::{
+        Arc, OnceLock,
+        atomic::{AtomicBool, Ordering},
+    },
 };
 
 use async_trait::async_trait;
@@ -18,6 +21,7 @@ use sqlx::{
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
 };
 
+use super::sqlite_writer::SqliteBatchWriter;
 use super::users::insert_user;
 use super::webhooks::emit;
 use super::*;
@@ -29,12 +33,19 @@ static PG_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/pos
 #[derive(Clone, Debug)]
 pub struct SqliteStore {
     pub(super) pool: SqlitePool,
+    /// The database file and its `synchronous` setting, for the group
+    /// commit writer's own connection; `None` in memory, where a second
+    /// connection would open a different database.
+    file: Option<(std::path::PathBuf, &'static str)>,
+    /// Set by the checkpointer after each pass, for the writer to copy
+    /// back what it appended meanwhile ([`SqliteBatchWriter`]).
+    tail_due: Arc<AtomicBool>,
     /// Stops the background WAL checkpointer with the last handle.
     _checkpointer: Option<Arc<Checkpointer>>,
 }
 
 /// How often the WAL is copied back into the database file.
-const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// The background checkpointer's task, aborted on drop.
 #[derive(Debug)]
@@ -56,9 +67,10 @@ impl SqliteStore {
     pub async fn connect(url: &str) -> StoreResult<Self> {
         /// Rows buffered between the driver's thread and the reader.
         const ROW_BUFFER: usize = 1_024;
-        let synchronous = match std::env::var("CLAUSUM_SQLITE_SYNCHRONOUS").as_deref() {
-            Ok("normal") => SqliteSynchronous::Normal,
-            _ => SqliteSynchronous::Full,
+        let (synchronous, sync_name) = match std::env::var("CLAUSUM_SQLITE_SYNCHRONOUS").as_deref()
+        {
+            Ok("normal") => (SqliteSynchronous::Normal, "NORMAL"),
+            _ => (SqliteSynchronous::Full, "FULL"),
         };
         let opts = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
@@ -78,29 +90,29 @@ impl SqliteStore {
             .row_buffer_size(ROW_BUFFER);
         // An in-memory database exists per connection: keep exactly one.
         let memory = url.contains(":memory:");
+        let file = (!memory).then(|| (opts.get_filename().to_owned(), sync_name));
         // A ping before every acquire would add a round trip to each write.
         let pool = SqlitePoolOptions::new()
             .max_connections(if memory { 1 } else { 4 })
             .test_before_acquire(false)
             .connect_with(opts)
             .await?;
+        let tail_due = Arc::new(AtomicBool::new(false));
         let checkpointer = (!memory).then(|| {
-            let pool = pool.clone();
+            let (pool, tail_due) = (pool.clone(), tail_due.clone());
             let task = tokio::spawn(async move {
                 let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
                 tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
                 loop {
                     tick.tick().await;
-                    if let Err(e) =
-                        sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&pool).await
-                    {
+                    if let Err(e) = checkpoint(&pool, &tail_due).await {
                         tracing::warn!(error = %e, "WAL checkpoint failed; retrying");
                     }
                 }
             });
             Arc::new(Checkpointer(task.abort_handle()))
         });
-        Ok(SqliteStore { pool, _checkpointer: checkpointer })
+        Ok(SqliteStore { pool, file, tail_due, _checkpointer: checkpointer })
     }
 }
 
@@ -122,6 +134,56 @@ impl SqliteStore {
         &self,
     ) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
         self.pool.begin().await
+    }
+}
+
+/// Passes of one checkpoint at most, before the writer takes what is left.
+const CHECKPOINT_PASSES: usize = 6;
+/// Frames the writer may be left to copy back (about 1 MB of pages).
+const TAIL_FRAMES: i64 = 256;
+
+/// Copies the WAL back into the database beside the writer, then asks the
+/// writer to copy the rest ([`SqliteBatchWriter::finish_checkpoint`]).
+///
+/// Each pass copies what the WAL held when it began; what the writer
+/// appended meanwhile is left for the next. Passes repeat, each shorter
+/// than the last, until the rest is small enough for the writer to copy
+/// between two batches without a noticeable pause.
+async fn checkpoint(pool: &SqlitePool, tail_due: &AtomicBool) -> sqlx::Result<()> {
+    let mut before = None;
+    for _ in 0..CHECKPOINT_PASSES {
+        // (busy, frames in the WAL, frames copied back)
+        let (_, frames, _): (i64, i64, i64) =
+            sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)").fetch_one(pool).await?;
+        if frames == 0 {
+            return Ok(());
+        }
+        // Appended since the last pass (a smaller count: the WAL restarted).
+        let appended = match before {
+            Some(b) if frames >= b => frames - b,
+            _ => frames,
+        };
+        if appended <= TAIL_FRAMES {
+            break;
+        }
+        before = Some(frames);
+    }
+    tail_due.store(true, Ordering::Relaxed);
+    Ok(())
+}
+
+impl SqliteStore {
+    /// Opens the group-commit writer's own connection to the file.
+    fn open_batch_writer(&self) -> StoreResult<Option<SqliteBatchWriter>> {
+        let Some((path, synchronous)) = &self.file else { return Ok(None) };
+        Ok(Some(SqliteBatchWriter::open(path, synchronous, self.tail_due.clone())?))
+    }
+}
+
+impl PgStore {
+    /// PostgreSQL batches go through the pool.
+    fn open_batch_writer(&self) -> StoreResult<Option<SqliteBatchWriter>> {
+        Ok(None)
     }
 }
 
@@ -398,6 +460,10 @@ macro_rules! sql_store {
                 $name
             }
 
+            fn batch_writer(&self) -> StoreResult<Option<SqliteBatchWriter>> {
+                self.open_batch_writer()
+            }
+
             async fn notify_change(&self, payload: &str) -> StoreResult<()> {
                 Replicas::announce(self, payload).await
             }
@@ -556,11 +622,13 @@ macro_rules! sql_store {
             }
 
             async fn idempotent_replay(&self, org_id: &str, key: &str) -> StoreResult<Option<IdempotentReplay>> {
-                let row: Option<(String, String)> = sqlx::query_as(
+                let row: Option<(String, packed::PackedText)> = sqlx::query_as(
                     "SELECT request_hash, response FROM transactions WHERE organization_id = $1 AND idempotency_key = $2 \
                      AND response IS NOT NULL AND request_hash IS NOT NULL")
                     .bind(org_id).bind(key).fetch_optional(&self.pool).await?;
-                Ok(row.map(|(request_hash, response)| IdempotentReplay { request_hash, response }))
+                Ok(row.and_then(|(request_hash, response)| {
+                    Some(IdempotentReplay { request_hash, response: response.0? })
+                }))
             }
 
             async fn transactions_since(&self, since: i64) -> StoreResult<Vec<TransactionRow>> {

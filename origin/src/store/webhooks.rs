@@ -203,23 +203,32 @@ pub trait WebhookStore {
 /// Creates the deliveries of event `$e` to every enabled endpoint of its
 /// organisation subscribed to its type, on a transaction of either backend.
 /// Delivery ids derive from the event and endpoint ids, so they are stable.
+/// Queues one delivery of event `$1` (created at `$2`, of organisation
+/// `$3`) to each enabled endpoint subscribed to it: every event, or the
+/// event's type (`$4`, a [`fan_out_pattern`]).
+pub(crate) const FAN_OUT_SQL: &str = "INSERT INTO webhook_deliveries (id, organization_id, \
+    endpoint_id, event_id, status, attempts, next_attempt_at, created_at, updated_at) \
+    SELECT 'dlv_' || SUBSTR($1, 5) || '_' || SUBSTR(w.id, 4), w.organization_id, w.id, $1, \
+    'pending', 0, $2, $2, $2 FROM webhook_endpoints w \
+    WHERE w.organization_id = $3 AND w.enabled AND (w.events = '[]' OR w.events LIKE $4) \
+    ON CONFLICT DO NOTHING";
+
+/// The `LIKE` pattern that finds `event_type` in an endpoint's JSON list
+/// of event types.
+pub(crate) fn fan_out_pattern(event_type: &str) -> String {
+    format!("%\"{event_type}\"%")
+}
+
 macro_rules! fan_out {
     ($exec:expr, $e:expr) => {{
         let e: &$crate::store::OutboxEventRow = $e;
-        sqlx::query(
-            "INSERT INTO webhook_deliveries (id, organization_id, endpoint_id, event_id, status, \
-             attempts, next_attempt_at, created_at, updated_at) \
-             SELECT 'dlv_' || SUBSTR($1, 5) || '_' || SUBSTR(w.id, 4), w.organization_id, w.id, $1, \
-             'pending', 0, $2, $2, $2 FROM webhook_endpoints w \
-             WHERE w.organization_id = $3 AND w.enabled AND (w.events = '[]' OR w.events LIKE $4) \
-             ON CONFLICT DO NOTHING",
-        )
-        .bind(&e.id)
-        .bind(e.created_at)
-        .bind(&e.organization_id)
-        .bind(format!("%\"{}\"%", e.event_type))
-        .execute($exec)
-        .await?;
+        sqlx::query($crate::store::webhooks::FAN_OUT_SQL)
+            .bind(&e.id)
+            .bind(e.created_at)
+            .bind(&e.organization_id)
+            .bind($crate::store::webhooks::fan_out_pattern(&e.event_type))
+            .execute($exec)
+            .await?;
     }};
 }
 pub(crate) use fan_out;

@@ -1,10 +1,22 @@
 //! The storage trait, directly: what the HTTP stories rely on.
 
-use clausum_origin::store::{InsertOutcome, TransactionRow};
+use std::time::{Duration, Instant};
 
-use crate::{helpers::TestApp, stories};
+use clausum_core::webhook::EventType;
+use clausum_origin::{
+    events,
+    store::{InsertOutcome, TransactionRow},
+};
 
-stories!(batched_inserts_report_each_idempotency_conflict);
+use crate::{
+    helpers::{Backend, TestApp},
+    stories,
+};
+
+stories!(
+    batched_inserts_report_each_idempotency_conflict,
+    the_group_commit_writer_records_rows_events_and_conflicts
+);
 
 fn row(app: &TestApp, id: &str, key: Option<&str>) -> TransactionRow {
     TransactionRow {
@@ -77,5 +89,104 @@ async fn batched_inserts_report_each_idempotency_conflict(app: TestApp) {
             .unwrap()
             .iter()
             .all(|o| *o == InsertOutcome::Inserted)
+    );
+}
+
+/// A response the size the benchmark's are: a dozen signals, each with
+/// its description.
+fn long_response(id: &str) -> String {
+    let details: Vec<String> = (0..12)
+        .map(|i| {
+            format!("{{\"code\":\"rule_signal_{i}\",\"weight\":4,\"description\":\"Custom rule `rule_{i:04}`\"}}")
+        })
+        .collect();
+    format!("{{\"transaction_id\":\"{id}\",\"signal_details\":[{}]}}", details.join(","))
+}
+
+/// What assess relies on: the writer (a thread of its own on SQLite, the
+/// pool on PostgreSQL) stores rows whole, announces each inserted row's
+/// event in the same transaction, reports a taken idempotency key, and
+/// every reader gets the exact response back.
+async fn the_group_commit_writer_records_rows_events_and_conflicts(app: TestApp) {
+    let org = app.creds.organization_id.clone();
+    let writer = &app.state.writer;
+    let mut first = row(&app, "txn_w1", Some("same-key"));
+    first.response = Some(long_response("txn_w1"));
+    let event = events::new_event_raw(&org, EventType::TransactionCreated, "{}".into(), 1);
+    assert_eq!(
+        writer.write(first.clone(), Some(event.clone())).await.unwrap(),
+        InsertOutcome::Inserted
+    );
+    let mut second = row(&app, "txn_w2", Some("same-key"));
+    second.response = Some(long_response("txn_w2"));
+    let lost = events::new_event_raw(&org, EventType::TransactionCreated, "{}".into(), 2);
+    assert_eq!(
+        writer.write(second, Some(lost.clone())).await.unwrap(),
+        InsertOutcome::IdempotencyConflict
+    );
+
+    let stored = app.store.transaction(&org, "txn_w1").await.unwrap().expect("written");
+    assert_eq!(stored, first, "every column reads back as written");
+    assert!(app.store.transaction(&org, "txn_w2").await.unwrap().is_none());
+    let replay = app.store.idempotent_replay(&org, "same-key").await.unwrap().unwrap();
+    assert_eq!(Some(replay.response), first.response);
+    let announced: Vec<String> =
+        app.store.outbox_events(&org).await.unwrap().into_iter().map(|e| e.id).collect();
+    assert!(announced.contains(&event.id), "the inserted row's event is in the outbox");
+    assert!(!announced.contains(&lost.id), "a refused row announces nothing");
+
+    if app.backend == Backend::Sqlite {
+        // Stored compressed, and smaller than the text.
+        let pool = sqlx::SqlitePool::connect(&app.db.url).await.unwrap();
+        let (kind, bytes): (String, i64) = sqlx::query_as(
+            "SELECT typeof(response), length(response) FROM transactions WHERE id = 'txn_w1'",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        assert_eq!(kind, "blob");
+        assert!((bytes as usize) * 2 < first.response.as_ref().unwrap().len(), "{bytes} bytes");
+    }
+}
+
+/// Under writes that never pause, the WAL still starts over: the
+/// checkpointer copies most of it beside the writer and the writer copies
+/// the rest between two batches. Before, SQLite never found the WAL wholly
+/// copied, and it grew by everything written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sqlite_wal_starts_over_under_steady_writes() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let path = app.db.url.strip_prefix("sqlite://").unwrap().to_owned();
+    // Requests do not compress: each row is at least a page of its own.
+    let request = format!("{{\"pad\":\"{}\"}}", "x".repeat(4_200));
+    let until = Instant::now() + Duration::from_secs(3);
+    let mut writers = Vec::new();
+    for w in 0..8 {
+        let (state, org, request) =
+            (app.state.clone(), app.creds.organization_id.clone(), request.clone());
+        let mut template = row(&app, "", None);
+        template.organization_id = org;
+        template.request = request;
+        writers.push(tokio::spawn(async move {
+            let mut written = 0u64;
+            while Instant::now() < until {
+                let mut r = template.clone();
+                r.id = format!("txn_steady_{w}_{written}");
+                assert_eq!(state.writer.write(r, None).await.unwrap(), InsertOutcome::Inserted);
+                written += 1;
+            }
+            written
+        }));
+    }
+    let mut rows = 0;
+    for w in writers {
+        rows += w.await.unwrap();
+    }
+    let written_bytes = rows * 4_096;
+    let wal = std::fs::metadata(format!("{path}-wal")).map(|m| m.len()).unwrap_or(0);
+    assert!(rows > 200, "only {rows} rows written");
+    assert!(
+        wal * 3 < written_bytes,
+        "the WAL is {wal} bytes after {rows} rows of more than a page each ({written_bytes} bytes)"
     );
 }
