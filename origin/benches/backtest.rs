@@ -26,7 +26,7 @@ use clausum_origin::{
     bootstrap::{self, NewOrganization},
     config::Config,
     server, simulation,
-    store::TransactionRow,
+    store::{TransactionRow, packed::pack},
 };
 
 /// The same allocator as the `clausum-origin` binary.
@@ -153,15 +153,30 @@ fn main() {
         let now = clausum_origin::time::now_ms();
         let start = now - 200 * DAY_MS;
         let step = (100 * DAY_MS) / i64::try_from(a.transactions.max(1)).unwrap();
+        // Through the assess writer's own path where there is one (SQLite:
+        // its connection, responses compressed), so the rows read back
+        // are stored as live ones are.
+        let mut direct = store.batch_writer().unwrap();
         let mut batch = Vec::with_capacity(10_000);
+        let mut write = async |batch: &mut Vec<TransactionRow>| {
+            match &mut direct {
+                Some(w) => {
+                    let packed: Vec<_> =
+                        batch.iter().map(|r| r.response.as_deref().map(pack)).collect();
+                    w.write(batch, &packed, &vec![None; batch.len()]).unwrap();
+                }
+                None => drop(store.insert_transactions(batch).await.unwrap()),
+            }
+            batch.clear();
+        };
         for i in 0..a.transactions {
             batch.push(recorded(&org, i, start + i64::try_from(i).unwrap() * step, &policy, &index));
             if batch.len() == 10_000 {
-                store.insert_transactions(&batch).await.unwrap();
-                batch.clear();
+                write(&mut batch).await;
             }
         }
-        store.insert_transactions(&batch).await.unwrap();
+        write(&mut batch).await;
+        drop(direct);
         eprintln!("seeded {} recorded transactions in {:.1?}", a.transactions, t.elapsed());
 
         let state = server::load_state(store, &config).await.unwrap();
