@@ -44,7 +44,11 @@ pub struct SqliteStore {
     _checkpointer: Option<Arc<Checkpointer>>,
 }
 
-/// How often the WAL is copied back into the database file.
+/// How often the WAL is copied back into the database file. Each pass
+/// ends with a sync of the database file, and on one disk a commit's sync
+/// waits behind it: frequent small passes make short waits (measured, 500
+/// ms passes took 20–40 ms and stalled commits as long; 100 ms passes take
+/// 1–10 ms).
 const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// The background checkpointer's task, aborted on drop.
