@@ -157,9 +157,10 @@ async fn checkpoint(pool: &SqlitePool, tail_due: &AtomicBool) -> sqlx::Result<()
     let mut before = None;
     for _ in 0..CHECKPOINT_PASSES {
         // (busy, frames in the WAL, frames copied back)
-        let (_, frames, _): (i64, i64, i64) =
+        let (busy, frames, _): (i64, i64, i64) =
             sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)").fetch_one(pool).await?;
-        if frames == 0 {
+        // Nothing to copy, or the writer is finishing the last checkpoint.
+        if frames <= 0 || busy == 1 {
             return Ok(());
         }
         // Appended since the last pass (a smaller count: the WAL restarted).

@@ -81,14 +81,26 @@ impl SqliteBatchWriter {
     /// other failure rolls the whole batch back.
     ///
     /// Only transaction events travel here (`transaction.created`,
-    /// `transaction.blocked`): they fan out to webhook endpoints, never to
-    /// alert emails.
+    /// `transaction.blocked`): they fan out to webhook endpoints. A batch
+    /// carrying an alert event (which also fans out to email recipients)
+    /// is refused whole.
     pub fn write(
         &mut self,
         rows: &[TransactionRow],
         packed: &[Option<Vec<u8>>],
         events: &[Option<OutboxEventRow>],
     ) -> rusqlite::Result<Vec<InsertOutcome>> {
+        assert!(
+            rows.len() == packed.len() && rows.len() == events.len(),
+            "one packed response and one event slot per row"
+        );
+        // Alert events also fan out to email recipients, which only the
+        // sqlx path does: refuse them rather than drop their emails.
+        if events.iter().flatten().any(|e| crate::notify::alert::Alert::of_event(e).is_some()) {
+            return Err(rusqlite::Error::ToSqlConversionFailure(
+                "alert events are not written by the transaction writer".into(),
+            ));
+        }
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut out = Vec::with_capacity(rows.len());
         {
@@ -135,10 +147,6 @@ impl SqliteBatchWriter {
         }
         for (outcome, event) in out.iter().zip(events) {
             if let (InsertOutcome::Inserted, Some(e)) = (outcome, event) {
-                debug_assert!(
-                    crate::notify::alert::Alert::of_event(e).is_none(),
-                    "alert events are emitted through the sqlx path"
-                );
                 tx.prepare_cached(INSERT_EVENT_SQL)?.execute(named_params! {
                     "$1": e.id,
                     "$2": e.organization_id,
@@ -166,20 +174,27 @@ impl SqliteBatchWriter {
     /// Call between batches: no other writer is appending then, so the
     /// copy completes and the next commit restarts the WAL.
     pub fn finish_checkpoint(&mut self) {
-        if !self.tail_due.swap(false, Ordering::Relaxed) {
+        if !self.tail_due.load(Ordering::Relaxed) {
             return;
         }
+        // (busy, frames in the WAL, frames copied back)
         let done = self.conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
-            Ok((r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
+            Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
         });
         match done {
-            Ok((frames, copied)) if copied < frames => {
-                // A reader or another writer was in the way; the next
-                // pass tries again.
-                tracing::debug!(frames, copied, "WAL checkpoint left frames behind");
+            // Another connection was checkpointing: try after the next batch.
+            Ok((1, _, _)) => {}
+            Ok((_, frames, copied)) => {
+                self.tail_due.store(false, Ordering::Relaxed);
+                if copied < frames {
+                    // A reader was in the way; the next pass tries again.
+                    tracing::debug!(frames, copied, "WAL checkpoint left frames behind");
+                }
             }
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "finishing a WAL checkpoint failed"),
+            Err(e) => {
+                self.tail_due.store(false, Ordering::Relaxed);
+                tracing::warn!(error = %e, "finishing a WAL checkpoint failed");
+            }
         }
     }
 }
