@@ -72,6 +72,9 @@ pub enum StoreError {
     /// The group-commit writer's own SQLite connection failed to open.
     #[error(transparent)]
     Sqlite(#[from] rusqlite::Error),
+    /// The group-commit writer's thread could not start.
+    #[error("starting the writer thread: {0}")]
+    WriterThread(std::io::Error),
     /// A stored document did not parse.
     #[error("corrupt stored value: {0}")]
     Corrupt(String),

@@ -30,13 +30,13 @@ pub trait OutboxStore {
     async fn outbox_events(&self, org_id: &str) -> StoreResult<Vec<OutboxEventRow>>;
 }
 
-/// Inserts an event on a transaction of either backend.
 /// Inserts one outbox event: `$1` id, `$2` organisation, `$3` type, `$4`
 /// payload, `$5` created at, `$6` request id.
 pub(crate) const INSERT_EVENT_SQL: &str = "INSERT INTO outbox_events \
     (id, organization_id, event_type, payload, created_at, request_id) \
     VALUES ($1, $2, $3, $4, $5, $6)";
 
+/// Inserts an event on a transaction of either backend.
 macro_rules! insert_event {
     ($exec:expr, $e:expr) => {{
         let e: &$crate::store::OutboxEventRow = $e;

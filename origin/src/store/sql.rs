@@ -140,6 +140,12 @@ impl SqliteStore {
     ) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
         self.pool.begin().await
     }
+
+    /// Opens the group-commit writer's own connection to the file.
+    fn open_batch_writer(&self) -> StoreResult<Option<SqliteBatchWriter>> {
+        let Some((path, synchronous)) = &self.file else { return Ok(None) };
+        Ok(Some(SqliteBatchWriter::open(path, synchronous, self.tail_due.clone())?))
+    }
 }
 
 /// Passes of one checkpoint at most, before the writer takes what is left.
@@ -178,21 +184,6 @@ async fn checkpoint(pool: &SqlitePool, tail_due: &AtomicBool) -> sqlx::Result<()
     Ok(())
 }
 
-impl SqliteStore {
-    /// Opens the group-commit writer's own connection to the file.
-    fn open_batch_writer(&self) -> StoreResult<Option<SqliteBatchWriter>> {
-        let Some((path, synchronous)) = &self.file else { return Ok(None) };
-        Ok(Some(SqliteBatchWriter::open(path, synchronous, self.tail_due.clone())?))
-    }
-}
-
-impl PgStore {
-    /// PostgreSQL batches go through the pool.
-    fn open_batch_writer(&self) -> StoreResult<Option<SqliteBatchWriter>> {
-        Ok(None)
-    }
-}
-
 /// `NOTIFY` reaches every session that LISTENs on the channel.
 impl Replicas for PgStore {
     async fn announce(&self, payload: &str) -> StoreResult<()> {
@@ -224,6 +215,11 @@ impl PgStore {
         &self,
     ) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Postgres>> {
         self.pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await
+    }
+
+    /// PostgreSQL batches go through the pool.
+    fn open_batch_writer(&self) -> StoreResult<Option<SqliteBatchWriter>> {
+        Ok(None)
     }
 }
 

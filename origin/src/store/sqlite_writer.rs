@@ -166,9 +166,7 @@ impl SqliteBatchWriter {
         tx.commit()?;
         Ok(out)
     }
-}
 
-impl SqliteBatchWriter {
     /// Copies back into the database what the WAL holds beyond the
     /// checkpointer's last pass, if it has made one since the last call.
     /// Call between batches: no other writer is appending then, so the

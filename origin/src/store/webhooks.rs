@@ -200,9 +200,6 @@ pub trait WebhookStore {
     async fn delivery_counts(&self, org_id: &str) -> StoreResult<(i64, i64, i64)>;
 }
 
-/// Creates the deliveries of event `$e` to every enabled endpoint of its
-/// organisation subscribed to its type, on a transaction of either backend.
-/// Delivery ids derive from the event and endpoint ids, so they are stable.
 /// Queues one delivery of event `$1` (created at `$2`, of organisation
 /// `$3`) to each enabled endpoint subscribed to it: every event, or the
 /// event's type (`$4`, a [`fan_out_pattern`]).
@@ -219,6 +216,9 @@ pub(crate) fn fan_out_pattern(event_type: &str) -> String {
     format!("%\"{event_type}\"%")
 }
 
+/// Creates the deliveries of event `$e` to every enabled endpoint of its
+/// organisation subscribed to its type, on a transaction of either backend.
+/// Delivery ids derive from the event and endpoint ids, so they are stable.
 macro_rules! fan_out {
     ($exec:expr, $e:expr) => {{
         let e: &$crate::store::OutboxEventRow = $e;

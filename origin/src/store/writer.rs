@@ -21,7 +21,7 @@ use super::{
     sqlite_writer::SqliteBatchWriter,
 };
 
-/// Rows written per batch at most.
+/// Rows written per batch at most through the pool (one multi-row statement).
 pub const MAX_BATCH: usize = super::sql::MAX_INSERT_ROWS;
 /// Rows per batch at most on the writer thread, where a row is one run of
 /// a prepared statement: larger batches share a sync among more rows.
@@ -34,7 +34,8 @@ type Reply = oneshot::Sender<Result<InsertOutcome, String>>;
 /// One row to write and who waits for it.
 struct Job {
     row: TransactionRow,
-    /// The response [`pack`]ed, for the SQLite writer thread.
+    /// The response [`pack`]ed, for the SQLite writer thread (which then
+    /// gets the row without its text).
     packed: Option<Vec<u8>>,
     event: Option<OutboxEventRow>,
     reply: Reply,
@@ -59,7 +60,7 @@ impl Writer {
                 std::thread::Builder::new()
                     .name("clausum-writer".into())
                     .spawn(move || run_thread(conn, rx))
-                    .map_err(|e| super::StoreError::Corrupt(format!("writer thread: {e}")))?;
+                    .map_err(super::StoreError::WriterThread)?;
                 true
             }
             None => {
@@ -74,12 +75,12 @@ impl Writer {
     /// once it is committed (or failed).
     pub async fn write(
         &self,
-        row: TransactionRow,
+        mut row: TransactionRow,
         event: Option<OutboxEventRow>,
     ) -> Result<InsertOutcome, String> {
         let (reply, done) = oneshot::channel();
         // Compressed here, on the caller's task, not on the one writer.
-        let packed = if self.packs { row.response.as_deref().map(pack) } else { None };
+        let packed = if self.packs { row.response.take().as_deref().map(pack) } else { None };
         let job = Job { row, packed, event, reply };
         self.tx.send(job).await.map_err(|_| "writer stopped".to_owned())?;
         done.await.map_err(|_| "writer dropped the request".to_owned())?
