@@ -24,6 +24,12 @@
 //!    measured from each request's scheduled send time (so a stalled
 //!    server cannot hide queueing: no coordinated omission).
 //!
+//! Bodies are pre-serialised and cycled through. A payout body carries an
+//! `idempotency_key`, so a cycled body would be a replay (answered from the
+//! idempotency cache, decided and written once): payout requests carry an
+//! `Idempotency-Key` header unique to each request instead, and every
+//! request is decided and recorded.
+//!
 //! It reports figures and never fails on them.
 
 use std::{
@@ -215,6 +221,16 @@ struct Load {
     path: &'static str,
     key: Arc<str>,
     bodies: Arc<Vec<Bytes>>,
+    /// Send an `Idempotency-Key` header unique to each request (see the
+    /// module docs: payout bodies name a key of their own).
+    fresh_keys: bool,
+}
+
+/// The next unique `Idempotency-Key` of the run.
+static NEXT_KEY: AtomicU64 = AtomicU64::new(0);
+
+fn fresh_key() -> String {
+    format!("bench-{}", NEXT_KEY.fetch_add(1, Ordering::Relaxed))
 }
 
 type Sender = http1::SendRequest<Full<Bytes>>;
@@ -230,12 +246,14 @@ async fn connect(addr: std::net::SocketAddr) -> Sender {
 /// Sends one request, reads the whole answer; returns whether it was 200.
 async fn send(sender: &mut Sender, load: &Load, i: u64) -> bool {
     let body = load.bodies[(i % load.bodies.len() as u64) as usize].clone();
-    let req = Request::post(load.path)
+    let mut req = Request::post(load.path)
         .header("host", "bench")
         .header("authorization", format!("Bearer {}", load.key))
-        .header("content-type", "application/json")
-        .body(Full::new(body))
-        .unwrap();
+        .header("content-type", "application/json");
+    if load.fresh_keys {
+        req = req.header("idempotency-key", fresh_key());
+    }
+    let req = req.body(Full::new(body)).unwrap();
     match sender.send_request(req).await {
         Ok(res) => {
             let ok = res.status() == 200;
@@ -370,15 +388,18 @@ async fn overload(load: &Load, rate: f64, secs: u64) -> Overload {
         tokio::time::sleep_until(next.into()).await;
         let (client, url, key) = (client.clone(), url.clone(), load.key.clone());
         let body = load.bodies[(i % load.bodies.len() as u64) as usize].clone();
+        let fresh = load.fresh_keys.then(fresh_key);
         tasks.push(tokio::spawn(async move {
             let sent = Instant::now();
-            let r = client
+            let mut r = client
                 .post(&url)
                 .bearer_auth(&*key)
                 .header("content-type", "application/json")
-                .body(body)
-                .send()
-                .await;
+                .body(body);
+            if let Some(k) = fresh {
+                r = r.header("idempotency-key", k);
+            }
+            let r = r.send().await;
             let kind = match &r {
                 Ok(r) => match r.status().as_u16() {
                     200 => "200",
@@ -438,8 +459,15 @@ fn main() {
     } else {
         ("/api/v1/assess", "/bench/echo")
     };
-    let assess = Load { addr: target.addr, path: route, key: key.clone(), bodies: bodies.clone() };
-    let echo = Load { addr: target.addr, path: echo_path, key, bodies };
+    let fresh_keys = a.payout;
+    let assess = Load {
+        addr: target.addr,
+        path: route,
+        key: key.clone(),
+        bodies: bodies.clone(),
+        fresh_keys,
+    };
+    let echo = Load { addr: target.addr, path: echo_path, key, bodies, fresh_keys };
 
     client_rt.block_on(async {
         eprintln!("saturation: {} connections, {} s per route", a.connections, a.seconds);
