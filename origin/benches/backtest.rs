@@ -26,7 +26,7 @@ use clausum_origin::{
     bootstrap::{self, NewOrganization},
     config::Config,
     server, simulation,
-    store::{TransactionRow, packed::pack},
+    store::{TransactionRow, packed::PackedDocs},
 };
 
 /// The same allocator as the `clausum-origin` binary.
@@ -161,8 +161,7 @@ fn main() {
         let mut write = async |batch: &mut Vec<TransactionRow>| {
             match &mut direct {
                 Some(w) => {
-                    let packed: Vec<_> =
-                        batch.iter().map(|r| r.response.as_deref().map(pack)).collect();
+                    let packed: Vec<_> = batch.iter().map(|r| Some(PackedDocs::of(r))).collect();
                     w.write(batch, &packed, &vec![None; batch.len()]).unwrap();
                 }
                 None => drop(store.insert_transactions(batch).await.unwrap()),

@@ -122,6 +122,8 @@ fn echo_payout_route(Json(body): Json<PayoutRequest>) -> Json<PayoutRequest> {
 struct Target {
     addr: std::net::SocketAddr,
     key: String,
+    /// The fresh SQLite file's folder, removed when the run ends.
+    dir: std::path::PathBuf,
 }
 
 async fn setup(a: &Args) -> Target {
@@ -211,7 +213,7 @@ async fn setup(a: &Args) -> Target {
         .nest("/", api::app(state, config.max_body_bytes))
         .boxed();
     tokio::spawn(poem::Server::new_with_acceptor(acceptor).run(app));
-    Target { addr, key: creds.keys.secret }
+    Target { addr, key: creds.keys.secret, dir }
 }
 
 /// Requests for one route: pre-serialised bodies cycled through.
@@ -454,6 +456,7 @@ fn main() {
     };
     let bodies: Arc<Vec<Bytes>> = Arc::new((0..20_000).map(|i| Bytes::from(body(i))).collect());
     let key: Arc<str> = target.key.into();
+    let dir = target.dir;
     let (route, echo_path) = if a.payout {
         ("/api/v1/assess/payout", "/bench/echo_payout")
     } else {
@@ -529,4 +532,6 @@ fn main() {
             a.entries, a.rules, a.connections, a.seconds
         );
     });
+    // Hundreds of megabytes: gone with the run, not left in the temp folder.
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -346,7 +346,8 @@ async fn decide_and_record(
         decision: Some(assessment.decision.as_str().to_owned()),
         risk_score: Some(i64::from(assessment.risk_score)),
         blocked_by: assessment.blocked_by.clone(),
-        signals: Some(serde_json::to_string(&response.signals).expect("serialises")),
+        // The codes are the response's `signals`: stored once, there.
+        signals: None,
         request: stored_request.clone(),
         response: Some(String::from_utf8(body.to_vec()).expect("JSON is UTF-8")),
         idempotency_key: claim.as_ref().map(|c| c.key.to_owned()),

@@ -267,11 +267,7 @@ fn summary(r: &TransactionRow, personal: PersonalData) -> Transaction {
         customer_id: personal.value("customer_id", r.customer_id.as_deref()),
         submerchant_id: r.submerchant_id.clone(),
         blocked_by: r.blocked_by.clone(),
-        signals: r
-            .signals
-            .as_deref()
-            .and_then(|s| serde_json::from_str(s).ok())
-            .unwrap_or_default(),
+        signals: r.signal_codes(),
         is_fraudulent: r.is_fraudulent,
         released_at: iso_opt(r.released_at),
     }

@@ -248,9 +248,12 @@ pub struct TransactionRow {
     pub risk_score: Option<i64>,
     /// Hard-block reason.
     pub blocked_by: Option<String>,
-    /// JSON array of the fired signal codes (details are in `response`).
+    /// JSON array of the fired signal codes, on rows written before assess
+    /// stopped repeating the response's `signals` here (NULL since): read
+    /// [`TransactionRow::signal_codes`].
     pub signals: Option<String>,
     /// The normalised, PAN-free request (JSON).
+    #[sqlx(try_from = "packed::PackedText")]
     pub request: String,
     /// The exact response body sent (JSON), replayed on idempotent retries.
     #[sqlx(try_from = "packed::PackedText")]
@@ -273,6 +276,27 @@ pub struct TransactionRow {
     pub fraud_reported_at: Option<i64>,
     /// Unix ms when the caller released it (`POST /api/v1/assess/release`).
     pub released_at: Option<i64>,
+}
+
+impl TransactionRow {
+    /// The codes of the signals that fired: the response's `signals` (or
+    /// the `signals` column of a row that has it); none for a row never
+    /// assessed.
+    pub fn signal_codes(&self) -> Vec<String> {
+        /// Only the field wanted; the rest of the response is skipped.
+        #[derive(serde::Deserialize)]
+        struct Signals {
+            signals: Vec<String>,
+        }
+        if let Some(s) = &self.signals {
+            return serde_json::from_str(s).unwrap_or_default();
+        }
+        self.response
+            .as_deref()
+            .and_then(|r| serde_json::from_str::<Signals>(r).ok())
+            .map(|s| s.signals)
+            .unwrap_or_default()
+    }
 }
 
 /// A stored response for an idempotency key.

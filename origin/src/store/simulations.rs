@@ -29,6 +29,7 @@ pub struct SimulationRow {
     /// 0–100.
     pub risk_score: i64,
     /// The normalised request (JSON).
+    #[sqlx(try_from = "super::packed::PackedText")]
     pub request: String,
     /// The answer (JSON).
     pub response: String,
@@ -44,6 +45,7 @@ pub struct RecordedRow {
     /// `payin` or `payout`.
     pub flow: String,
     /// The normalised request (JSON).
+    #[sqlx(try_from = "super::packed::PackedText")]
     pub request: String,
     /// The answer (JSON).
     #[sqlx(try_from = "super::packed::PackedText")]

@@ -31,11 +31,12 @@ use std::{
     time::Duration,
 };
 
-use rusqlite::{Connection, OpenFlags, TransactionBehavior, named_params, params};
+use rusqlite::{Connection, OpenFlags, ToSql, TransactionBehavior, named_params, params};
 
 use super::{
     InsertOutcome, OutboxEventRow, TransactionRow,
     outbox::INSERT_EVENT_SQL,
+    packed::PackedDocs,
     sql::{Placeholders, TX_INSERT_COLUMNS, values_sql},
     webhooks::{FAN_OUT_SQL, fan_out_pattern},
 };
@@ -74,8 +75,9 @@ impl SqliteBatchWriter {
         Ok(SqliteBatchWriter { conn, insert, tail_due })
     }
 
-    /// Writes `rows` in one transaction, each with its response as
-    /// `packed` (see [`super::packed`]), announcing `events[i]` when row
+    /// Writes `rows` in one transaction, each with its request and
+    /// response as `packed` when given (see [`super::packed`]; as the
+    /// row's text otherwise), announcing `events[i]` when row
     /// `i` was inserted, and commits (syncing it to disk under `FULL`).
     /// A row whose idempotency key is taken is skipped and reported; any
     /// other failure rolls the whole batch back.
@@ -87,12 +89,12 @@ impl SqliteBatchWriter {
     pub fn write(
         &mut self,
         rows: &[TransactionRow],
-        packed: &[Option<Vec<u8>>],
+        packed: &[Option<PackedDocs>],
         events: &[Option<OutboxEventRow>],
     ) -> rusqlite::Result<Vec<InsertOutcome>> {
         assert!(
             rows.len() == packed.len() && rows.len() == events.len(),
-            "one packed response and one event slot per row"
+            "one packed-documents slot and one event slot per row"
         );
         // Alert events also fan out to email recipients, which only the
         // sqlx path does: refuse them rather than drop their emails.
@@ -105,7 +107,11 @@ impl SqliteBatchWriter {
         let mut out = Vec::with_capacity(rows.len());
         {
             let mut insert = tx.prepare_cached(&self.insert)?;
-            for (r, response) in rows.iter().zip(packed) {
+            for (r, docs) in rows.iter().zip(packed) {
+                let (request, response): (&dyn ToSql, &dyn ToSql) = match docs {
+                    Some(d) => (&d.request, &d.response),
+                    None => (&r.request, &r.response),
+                };
                 let written = insert.execute(params![
                     r.id,
                     r.organization_id,
@@ -128,7 +134,7 @@ impl SqliteBatchWriter {
                     r.risk_score,
                     r.blocked_by,
                     r.signals,
-                    r.request,
+                    request,
                     response,
                     r.idempotency_key,
                     r.request_hash,

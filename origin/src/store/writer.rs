@@ -17,7 +17,7 @@ use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 
 use super::{
-    InsertOutcome, OutboxEventRow, Store, StoreResult, TransactionRow, packed::pack,
+    InsertOutcome, OutboxEventRow, Store, StoreResult, TransactionRow, packed::PackedDocs,
     sqlite_writer::SqliteBatchWriter,
 };
 
@@ -34,9 +34,9 @@ type Reply = oneshot::Sender<Result<InsertOutcome, String>>;
 /// One row to write and who waits for it.
 struct Job {
     row: TransactionRow,
-    /// The response [`pack`]ed, for the SQLite writer thread (which then
-    /// gets the row without its text).
-    packed: Option<Vec<u8>>,
+    /// The request and response packed, for the SQLite writer thread
+    /// (which then gets the row without their text).
+    packed: Option<PackedDocs>,
     event: Option<OutboxEventRow>,
     reply: Reply,
 }
@@ -45,7 +45,7 @@ struct Job {
 #[derive(Debug, Clone)]
 pub struct Writer {
     tx: mpsc::Sender<Job>,
-    /// The writer stores responses [`pack`]ed (the SQLite thread).
+    /// The writer stores documents packed (the SQLite thread).
     packs: bool,
 }
 
@@ -80,7 +80,7 @@ impl Writer {
     ) -> Result<InsertOutcome, String> {
         let (reply, done) = oneshot::channel();
         // Compressed here, on the caller's task, not on the one writer.
-        let packed = if self.packs { row.response.take().as_deref().map(pack) } else { None };
+        let packed = self.packs.then(|| PackedDocs::take(&mut row));
         let job = Job { row, packed, event, reply };
         self.tx.send(job).await.map_err(|_| "writer stopped".to_owned())?;
         done.await.map_err(|_| "writer dropped the request".to_owned())?
@@ -90,7 +90,7 @@ impl Writer {
 /// The jobs of one commit.
 struct Batch {
     rows: Vec<TransactionRow>,
-    packed: Vec<Option<Vec<u8>>>,
+    packed: Vec<Option<PackedDocs>>,
     events: Vec<Option<OutboxEventRow>>,
     replies: Vec<Reply>,
     max: usize,

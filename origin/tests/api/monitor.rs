@@ -48,6 +48,10 @@ async fn monitor_filters_details_and_masks_per_role(app: TestApp) {
     // Newest first.
     assert_eq!(all.json["data"][0]["id"], answers[2]["transaction_id"]);
     assert_eq!(all.json["data"][2]["id"], answers[0]["transaction_id"]);
+    for (listed, answer) in all.json["data"].as_array().unwrap().iter().zip(answers.iter().rev()) {
+        assert_eq!(listed["signals"], answer["signals"], "the list shows the signals answered");
+    }
+    assert_ne!(answers[1]["signals"], json!([]), "a listed row with signals");
 
     let ids = |r: &Value| -> Vec<String> {
         r["data"].as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap().to_owned()).collect()

@@ -165,6 +165,12 @@ async fn the_group_commit_writer_records_rows_events_and_conflicts(app: TestApp)
         .unwrap();
         assert_eq!(kind, "blob");
         assert!((bytes as usize) * 2 < first.response.as_ref().unwrap().len(), "{bytes} bytes");
+        let (kind,): (String,) =
+            sqlx::query_as("SELECT typeof(request) FROM transactions WHERE id = 'txn_w1'")
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+        assert_eq!(kind, "blob", "the request is packed too");
     }
 }
 
@@ -176,8 +182,18 @@ async fn the_group_commit_writer_records_rows_events_and_conflicts(app: TestApp)
 async fn the_sqlite_wal_starts_over_under_steady_writes() {
     let app = TestApp::spawn(Backend::Sqlite).await;
     let path = app.db.url.strip_prefix("sqlite://").unwrap().to_owned();
-    // Requests do not compress: each row is at least a page of its own.
-    let request = format!("{{\"pad\":\"{}\"}}", "x".repeat(4_200));
+    // Requests that do not compress (stored documents are packed): each
+    // row is at least a page of its own.
+    let mut seed = 0x2545_f491_u32;
+    let noise: String = (0..4_200)
+        .map(|_| {
+            seed ^= seed << 13;
+            seed ^= seed >> 17;
+            seed ^= seed << 5;
+            char::from(b'!' + (seed % 90) as u8)
+        })
+        .collect();
+    let request = serde_json::json!({ "pad": noise }).to_string();
     let until = Instant::now() + Duration::from_secs(3);
     let mut writers = Vec::new();
     for w in 0..8 {
@@ -201,6 +217,14 @@ async fn the_sqlite_wal_starts_over_under_steady_writes() {
     for w in writers {
         rows += w.await.unwrap();
     }
+    let pool = sqlx::SqlitePool::connect(&app.db.url).await.unwrap();
+    let (smallest,): (i64,) = sqlx::query_as(
+        "SELECT min(length(request)) FROM transactions WHERE id LIKE 'txn_steady_%'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert!(smallest > 4_096, "a stored request of {smallest} bytes fits in a page");
     let written_bytes = rows * 4_096;
     let wal = std::fs::metadata(format!("{path}-wal")).expect("the WAL file").len();
     assert!(rows > 200, "only {rows} rows written");
