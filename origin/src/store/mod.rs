@@ -288,8 +288,8 @@ impl TransactionRow {
         struct Signals {
             signals: Vec<String>,
         }
-        if let Some(s) = &self.signals {
-            return serde_json::from_str(s).unwrap_or_default();
+        if let Some(codes) = self.signals.as_deref().and_then(|s| serde_json::from_str(s).ok()) {
+            return codes;
         }
         self.response
             .as_deref()

@@ -29,7 +29,6 @@ pub struct SimulationRow {
     /// 0–100.
     pub risk_score: i64,
     /// The normalised request (JSON).
-    #[sqlx(try_from = "super::packed::PackedText")]
     pub request: String,
     /// The answer (JSON).
     pub response: String,

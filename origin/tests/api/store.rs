@@ -171,6 +171,16 @@ async fn the_group_commit_writer_records_rows_events_and_conflicts(app: TestApp)
                 .await
                 .unwrap();
         assert_eq!(kind, "blob", "the request is packed too");
+        // A response packed before the dictionary (plain LZ4, flag clear)
+        // still reads back.
+        let text = long_response("txn_w1");
+        sqlx::query("UPDATE transactions SET response = $1 WHERE id = 'txn_w1'")
+            .bind(lz4_flex::compress_prepend_size(text.as_bytes()))
+            .execute(&pool)
+            .await
+            .unwrap();
+        let older = app.store.transaction(&org, "txn_w1").await.unwrap().expect("written");
+        assert_eq!(older.response.as_deref(), Some(text.as_str()));
     }
 }
 
