@@ -629,7 +629,7 @@ macro_rules! sql_store {
                      AND response IS NOT NULL AND request_hash IS NOT NULL")
                     .bind(org_id).bind(key).fetch_optional(&self.pool).await?;
                 Ok(row.and_then(|(request_hash, response)| {
-                    Some(IdempotentReplay { request_hash, response: response.0? })
+                    response.0.map(|response| IdempotentReplay { request_hash, response })
                 }))
             }
 
