@@ -20,7 +20,8 @@
 //! payer history are live on every dimension. The load generator runs on
 //! a separate runtime over keep-alive HTTP/1.1 connections:
 //! 1. saturation: closed loop, N connections, as fast as answers come;
-//! 2. latency: open loop at half of assess's saturation rate, latency
+//! 2. latency: open loop at half of assess's saturation rate (or at
+//!    `--rate N` req/s, to compare builds at one load), latency
 //!    measured from each request's scheduled send time (so a stalled
 //!    server cannot hide queueing: no coordinated omission).
 //!
@@ -78,6 +79,8 @@ struct Args {
     overload: bool,
     /// Payouts instead of pay-ins.
     payout: bool,
+    /// The latency phase's rate; half of assess's saturation when absent.
+    rate: Option<f64>,
 }
 
 fn args() -> Args {
@@ -88,6 +91,7 @@ fn args() -> Args {
         rules: 1_000,
         overload: false,
         payout: false,
+        rate: None,
     };
     let argv: Vec<String> = std::env::args().collect();
     let mut i = 1;
@@ -100,6 +104,7 @@ fn args() -> Args {
             "--rules" => a.rules = next().map_or(a.rules, |v| v as usize),
             "--overload" => a.overload = true,
             "--payout" => a.payout = true,
+            "--rate" => a.rate = next().map(|v| v as f64),
             _ => {}
         }
         i += 1;
@@ -476,7 +481,7 @@ fn main() {
         eprintln!("saturation: {} connections, {} s per route", a.connections, a.seconds);
         let (echo_rps, echo_err) = saturate(&echo, a.connections, a.seconds).await;
         let (assess_rps, assess_err) = saturate(&assess, a.connections, a.seconds).await;
-        let half = assess_rps / 2.0;
+        let half = a.rate.unwrap_or(assess_rps / 2.0);
         eprintln!("latency: open loop at {half:.0} req/s for {} s per route", a.seconds);
         let assess_lat = fixed_rate(&assess, a.connections, half, a.seconds).await;
         let echo_lat = fixed_rate(&echo, a.connections, half, a.seconds).await;
@@ -489,7 +494,8 @@ fn main() {
         println!("| POST {route} | {assess_rps:.0} | {assess_err} |");
         println!("| POST {echo_path} (parse + echo) | {echo_rps:.0} | {echo_err} |");
         println!();
-        println!("Latency at {half:.0} req/s (half of assess saturation, open loop):");
+        let at = if a.rate.is_some() { "as given by --rate" } else { "half of assess saturation" };
+        println!("Latency at {half:.0} req/s ({at}, open loop):");
         println!();
         println!("| route | measured from | p50 | p90 | p99 | p99.9 | max | errors |");
         println!("|---|---|---|---|---|---|---|---|");

@@ -11,7 +11,8 @@ use crate::state::AppState;
 /// Health of this node.
 #[derive(Object, Debug)]
 pub struct Health {
-    /// `ok` when the database answers, `degraded` otherwise.
+    /// `ok` when the database answers and the transaction writer is
+    /// running, `degraded` otherwise.
     pub status: String,
     /// API version.
     pub version: String,
@@ -19,6 +20,9 @@ pub struct Health {
     pub database: String,
     /// Whether the database answered a round trip.
     pub database_ok: bool,
+    /// Whether the transaction writer is taking rows (every assessment is
+    /// recorded through it before it is answered).
+    pub writer_ok: bool,
 }
 
 /// Health answers.
@@ -27,7 +31,8 @@ pub enum HealthResponse {
     /// Healthy.
     #[oai(status = 200)]
     Ok(Json<Health>),
-    /// The database is unreachable; assess cannot record decisions.
+    /// The database is unreachable or the writer has stopped; assess
+    /// cannot record decisions.
     #[oai(status = 503)]
     Degraded(Json<Health>),
 }
@@ -40,15 +45,19 @@ impl HealthApi {
     /// Service health
     ///
     /// No authentication. `200` when the node can serve and record
-    /// assessments, `503` when its database is unreachable.
+    /// assessments, `503` when its database is unreachable or its
+    /// transaction writer has stopped.
     #[oai(path = "/api/v1/health", method = "get", tag = "Tag::System", operation_id = "v1.health")]
     async fn health(&self, state: Data<&Arc<AppState>>) -> HealthResponse {
-        let ok = state.store.ping().await.is_ok();
+        let database_ok = state.store.ping().await.is_ok();
+        let writer_ok = state.writer.is_running();
+        let ok = database_ok && writer_ok;
         let body = Health {
             status: if ok { "ok" } else { "degraded" }.into(),
             version: API_VERSION.into(),
             database: state.store.backend().into(),
-            database_ok: ok,
+            database_ok,
+            writer_ok,
         };
         if ok { HealthResponse::Ok(Json(body)) } else { HealthResponse::Degraded(Json(body)) }
     }

@@ -11,8 +11,15 @@
 //! On a SQLite file the writer is an OS thread with its own connection
 //! ([`SqliteBatchWriter`]): a batch is then no hand-off at all between
 //! begin and commit. On PostgreSQL it is a task writing through the pool.
+//!
+//! Every assessment goes through this one writer, so a panic while
+//! writing a batch must not end it: the batch is rolled back and its
+//! requests answered with an error, and the writer goes on with the next
+//! ([`guarded`]).
 
-use std::sync::Arc;
+use std::{any::Any, panic::AssertUnwindSafe, sync::Arc};
+
+use futures_util::FutureExt;
 
 use tokio::sync::{mpsc, oneshot};
 
@@ -69,6 +76,13 @@ impl Writer {
             }
         };
         Ok(Writer { tx, packs })
+    }
+
+    /// Whether the writer is still taking rows. It stops only when every
+    /// handle is gone, or if it died some way [`guarded`] does not catch;
+    /// then nothing can be recorded and `GET /api/v1/health` says so.
+    pub fn is_running(&self) -> bool {
+        !self.tx.is_closed()
     }
 
     /// Writes one row durably, with the event it announces if any; returns
@@ -150,18 +164,173 @@ async fn run_task(store: Arc<dyn Store>, mut rx: mpsc::Receiver<Job>) {
     while let Some(job) = rx.recv().await {
         batch.push(job);
         batch.fill(&mut rx);
-        let result = store.insert_transactions_with_events(&batch.rows, &batch.events).await;
+        let write = store.insert_transactions_with_events(&batch.rows, &batch.events);
+        let result = match AssertUnwindSafe(write).catch_unwind().await {
+            Ok(result) => result.map_err(|e| e.to_string()),
+            Err(panic) => Err(panicked(&*panic)),
+        };
         batch.answer(result);
     }
 }
 
-fn run_thread(mut conn: SqliteBatchWriter, mut rx: mpsc::Receiver<Job>) {
+fn run_thread(mut conn: SqliteBatchWriter, rx: mpsc::Receiver<Job>) {
+    serve_blocking(
+        rx,
+        &mut conn,
+        |conn, batch| {
+            conn.write(&batch.rows, &batch.packed, &batch.events).map_err(|e| e.to_string())
+        },
+        SqliteBatchWriter::finish_checkpoint,
+    );
+}
+
+/// The writer thread's loop over `conn`: each batch written by `write`
+/// ([`guarded`]: a panic fails that batch alone) and answered, then
+/// `between` run before the next batch is gathered.
+fn serve_blocking<C>(
+    mut rx: mpsc::Receiver<Job>,
+    conn: &mut C,
+    write: impl Fn(&mut C, &Batch) -> Result<Vec<InsertOutcome>, String>,
+    between: impl Fn(&mut C),
+) {
     let mut batch = Batch::new(MAX_THREAD_BATCH);
     while let Some(job) = rx.blocking_recv() {
         batch.push(job);
         batch.fill(&mut rx);
-        let result = conn.write(&batch.rows, &batch.packed, &batch.events);
+        let result = guarded(|| write(conn, &batch));
         batch.answer(result);
-        conn.finish_checkpoint();
+        between(conn);
+    }
+}
+
+/// Runs one batch's write, turning a panic into that batch's error.
+///
+/// The write's transaction is rolled back as the panic unwinds through it
+/// (rusqlite's and sqlx's transactions roll back on drop), so nothing of
+/// the batch is written and the connection is left usable: the next batch
+/// is written as if nothing had happened. Without this, one panic would end
+/// the writer and every later assessment would fail.
+fn guarded<T>(write: impl FnOnce() -> Result<T, String>) -> Result<T, String> {
+    std::panic::catch_unwind(AssertUnwindSafe(write)).unwrap_or_else(|panic| Err(panicked(&*panic)))
+}
+
+/// The error a batch is answered with when writing it panicked.
+fn panicked(panic: &(dyn Any + Send)) -> String {
+    let message = panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(no message)");
+    format!("the transaction writer panicked: {message}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(id: &str) -> TransactionRow {
+        TransactionRow {
+            id: id.to_owned(),
+            organization_id: "org_1".to_owned(),
+            api_key_id: "key_1".to_owned(),
+            flow: "payin".to_owned(),
+            source: "assess".to_owned(),
+            session_id: None,
+            amount_minor: 100,
+            currency: "MXN".to_owned(),
+            email: None,
+            card_bin: None,
+            card_last4: None,
+            ip: None,
+            device_fingerprint: None,
+            customer_id: None,
+            account_id: None,
+            order_id: None,
+            payment_id: None,
+            submerchant_id: None,
+            decision: Some("approve".to_owned()),
+            risk_score: Some(0),
+            blocked_by: None,
+            signals: None,
+            request: "{}".to_owned(),
+            response: None,
+            idempotency_key: None,
+            request_hash: None,
+            is_fraudulent: false,
+            created_at: 0,
+            provider: None,
+            external_id: None,
+            fraud_reason: None,
+            fraud_reported_at: None,
+            released_at: None,
+        }
+    }
+
+    /// Sends one job and waits for its answer, from outside any runtime.
+    fn send(tx: &mpsc::Sender<Job>, id: &str) -> Result<InsertOutcome, String> {
+        let (reply, done) = oneshot::channel();
+        let job = Job { row: row(id), packed: None, event: None, reply };
+        tx.blocking_send(job).map_err(|_| "writer stopped".to_owned())?;
+        done.blocking_recv().map_err(|_| "writer dropped the request".to_owned())?
+    }
+
+    #[test]
+    fn a_panicking_batch_fails_alone_and_the_writer_goes_on() {
+        let (tx, rx) = mpsc::channel(QUEUE);
+        let thread = std::thread::spawn(move || {
+            let mut written: Vec<String> = Vec::new();
+            serve_blocking(
+                rx,
+                &mut written,
+                |written, batch| {
+                    if batch.rows.iter().any(|r| r.id == "txn_boom") {
+                        panic!("a bug while writing txn_boom");
+                    }
+                    written.extend(batch.rows.iter().map(|r| r.id.clone()));
+                    Ok(vec![InsertOutcome::Inserted; batch.rows.len()])
+                },
+                |_| {},
+            );
+            written
+        });
+        let writer = Writer { tx: tx.clone(), packs: false };
+        assert_eq!(send(&tx, "txn_1"), Ok(InsertOutcome::Inserted));
+        let err = send(&tx, "txn_boom").unwrap_err();
+        assert!(err.contains("panicked") && err.contains("a bug while writing"), "{err}");
+        assert!(writer.is_running(), "the writer must survive the panic");
+        assert_eq!(send(&tx, "txn_2"), Ok(InsertOutcome::Inserted));
+        drop((tx, writer));
+        assert_eq!(thread.join().unwrap(), ["txn_1", "txn_2"]);
+    }
+
+    #[test]
+    fn a_panic_inside_a_sqlite_transaction_rolls_it_back_and_leaves_the_connection_usable() {
+        let mut conn = rusqlite::Connection::open_in_memory().unwrap();
+        conn.execute_batch("CREATE TABLE t (id TEXT PRIMARY KEY)").unwrap();
+        let insert = |conn: &mut rusqlite::Connection, id: &str, boom: bool| {
+            let tx = conn.transaction().map_err(|e| e.to_string())?;
+            tx.execute("INSERT INTO t VALUES (?)", [id]).map_err(|e| e.to_string())?;
+            assert!(!boom, "boom after inserting {id}");
+            tx.commit().map_err(|e| e.to_string())
+        };
+        assert_eq!(guarded(|| insert(&mut conn, "a", false)), Ok(()));
+        let err = guarded(|| insert(&mut conn, "b", true)).unwrap_err();
+        assert!(err.contains("boom after inserting b"), "{err}");
+        assert_eq!(guarded(|| insert(&mut conn, "c", false)), Ok(()));
+        let ids: Vec<String> = conn
+            .prepare("SELECT id FROM t ORDER BY id")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(ids, ["a", "c"]);
+    }
+
+    #[test]
+    fn a_panic_message_is_read_from_str_and_string_payloads() {
+        assert!(panicked(&"static text").ends_with("static text"));
+        assert!(panicked(&"formatted".to_owned()).ends_with("formatted"));
+        assert!(panicked(&42_u8).ends_with("(no message)"));
     }
 }

@@ -12,6 +12,7 @@ async fn health_and_catalog_need_no_key(app: TestApp) {
     assert_eq!(r.status, 200);
     assert_eq!(r.json["status"], "ok");
     assert_eq!(r.json["database_ok"], true);
+    assert_eq!(r.json["writer_ok"], true);
     let expected = match app.backend {
         crate::helpers::Backend::Sqlite => "sqlite",
         crate::helpers::Backend::Postgres => "postgres",
