@@ -111,7 +111,11 @@ pub fn listed(list_type: ListType, text: &str) -> String {
     }
 }
 
-/// The masking of one field name, if it holds personal data.
+/// The masking of one field name, if it holds personal data: first the
+/// names the API itself uses, then, for any other name (the merchant's own
+/// `metadata` keys can be anything), the words the name is made of, so that
+/// `buyer_email`, `shippingAddress` or `customer-phone` are masked like
+/// `email`, `address` and `phone`.
 fn field(name: &str) -> Option<fn(&str) -> String> {
     Some(match name {
         "email" | "victim_email" | "beneficiary_email" => email,
@@ -122,8 +126,52 @@ fn field(name: &str) -> Option<fn(&str) -> String> {
         }
         "name" | "full_name" | "victim_name" | "city" | "postal_code" | "address" | "line1"
         | "line2" | "street" => |v| tail(v, 0),
-        _ => return None,
+        // Businesses, not people.
+        "submerchant_name" | "bank_name" => return None,
+        _ => return by_words(name),
     })
+}
+
+/// The masking a field name's words call for: the first word that names
+/// personal data decides. Words are split at anything but a letter or a
+/// digit and where a lower-case letter meets an upper-case one, so
+/// `tip_amount` or `shipping` (no word `ip`) stay whole.
+fn by_words(name: &str) -> Option<fn(&str) -> String> {
+    words(name).find_map(|word| -> Option<fn(&str) -> String> {
+        Some(match word.as_str() {
+            "email" | "mail" | "correo" => email,
+            "ip" | "ipaddress" | "ipaddr" => ip,
+            "phone" | "telephone" | "tel" | "mobile" | "whatsapp" | "telefono" | "celular"
+            | "movil" | "document" | "passport" | "ssn" | "rfc" | "curp" | "cpf" | "dni"
+            | "nif" | "nie" | "cuit" | "rut" => |v| tail(v, 4),
+            "name" | "fullname" | "firstname" | "lastname" | "surname" | "username" | "nombre"
+            | "apellido" | "address" | "street" | "direccion" | "calle" | "birthdate"
+            | "birthday" | "dob" | "nacimiento" => |v| tail(v, 0),
+            _ => return None,
+        })
+    })
+}
+
+/// The lower-case words of a field name (`shippingAddress_line` →
+/// `shipping`, `address`, `line`).
+fn words(name: &str) -> impl Iterator<Item = String> + '_ {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut lower_before = false;
+    for c in name.chars() {
+        if !c.is_alphanumeric() {
+            words.push(std::mem::take(&mut word));
+            lower_before = false;
+            continue;
+        }
+        if c.is_uppercase() && lower_before {
+            words.push(std::mem::take(&mut word));
+        }
+        lower_before = c.is_lowercase() || c.is_ascii_digit();
+        word.extend(c.to_lowercase());
+    }
+    words.push(word);
+    words.into_iter().filter(|w| !w.is_empty())
 }
 
 #[cfg(test)]
@@ -160,6 +208,38 @@ mod tests {
         assert_eq!(value("customer_id", "cus_12345678"), "********5678");
         assert_eq!(value("ip", "203.0.113.7"), "203.0.113.*");
         assert_eq!(value("title", "Ana López"), "Ana López");
+    }
+
+    #[test]
+    fn other_names_mask_by_the_words_they_are_made_of() {
+        assert_eq!(value("buyer_email", "ana@example.com"), "a***@example.com");
+        assert_eq!(value("contactEmail", "ana@example.com"), "a***@example.com");
+        assert_eq!(value("customer-phone", "+525512345678"), "*********5678");
+        assert_eq!(value("doc_curp", "LOPA800101MDFRRN09"), "**************RN09");
+        assert_eq!(value("shippingAddress", "Calle 5"), "*******");
+        assert_eq!(value("FirstName", "Ana"), "***");
+        assert_eq!(value("client_ip", "203.0.113.7"), "203.0.113.*");
+        assert_eq!(value("IPAddress", "203.0.113.7"), "203.0.113.*");
+        // Names without such a word stay whole; `ip` must be a word of its own.
+        for (name, v) in [
+            ("channel", "web"),
+            ("shipping_method", "express"),
+            ("tip_amount", "15"),
+            ("zipcode_zone", "north"),
+            ("submerchant_name", "Tienda Uno"),
+            ("bank_name", "Banco Uno"),
+        ] {
+            assert_eq!(value(name, v), v, "{name}");
+        }
+    }
+
+    #[test]
+    fn field_names_split_into_lower_case_words() {
+        let split = |n: &str| words(n).collect::<Vec<_>>();
+        assert_eq!(split("shippingAddress_line2"), ["shipping", "address", "line2"]);
+        assert_eq!(split("--buyer..EMAIL--"), ["buyer", "email"]);
+        assert_eq!(split("IPAddress"), ["ipaddress"]);
+        assert!(split("").is_empty());
     }
 
     #[test]
@@ -207,7 +287,7 @@ mod tests {
             "billing": {"country": "MX", "city": "Puebla", "postal_code": "72000"},
             "beneficiary": {"name": "Ana López", "clabe": "002010077777777771", "country": "MX"},
             "origin": {"account_id": 123456789},
-            "metadata": {"items": [{"email": "b@x.mx"}]}
+            "metadata": {"items": [{"email": "b@x.mx"}], "buyer_name": "Ana López", "channel": "web"}
         });
         request(&mut v);
         assert_eq!(v["email"], "a***@example.com");
@@ -226,6 +306,8 @@ mod tests {
         assert_eq!(v["beneficiary"]["country"], "MX");
         assert_eq!(v["origin"]["account_id"], "*********");
         assert_eq!(v["metadata"]["items"][0]["email"], "b***@x.mx");
+        assert_eq!(v["metadata"]["buyer_name"], "*********");
+        assert_eq!(v["metadata"]["channel"], "web");
         assert_eq!(v["amount"], 1500);
     }
 }
