@@ -104,7 +104,13 @@ fn args() -> Args {
             "--rules" => a.rules = next().map_or(a.rules, |v| v as usize),
             "--overload" => a.overload = true,
             "--payout" => a.payout = true,
-            "--rate" => a.rate = next().map(|v| v as f64),
+            "--rate" => {
+                let rate = argv.get(i + 1).and_then(|v| v.parse::<f64>().ok());
+                match rate {
+                    Some(r) if r.is_finite() && r > 0.0 => a.rate = Some(r),
+                    _ => panic!("--rate takes a number of requests per second above 0"),
+                }
+            }
             _ => {}
         }
         i += 1;

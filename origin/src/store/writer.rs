@@ -13,11 +13,11 @@
 //! begin and commit. On PostgreSQL it is a task writing through the pool.
 //!
 //! Every assessment goes through this one writer, so a panic while
-//! writing a batch must not end it: the batch is rolled back and its
-//! requests answered with an error, and the writer goes on with the next
-//! ([`guarded`]).
+//! writing a batch must not end it ([`guarded`]): the writer writes that
+//! batch's rows again one at a time, so that only the row that panics is
+//! answered with an error, and goes on with the next batch.
 
-use std::{any::Any, panic::AssertUnwindSafe, sync::Arc};
+use std::{any::Any, ops::Range, panic::AssertUnwindSafe, sync::Arc};
 
 use futures_util::FutureExt;
 
@@ -78,9 +78,11 @@ impl Writer {
         Ok(Writer { tx, packs })
     }
 
-    /// Whether the writer is still taking rows. It stops only when every
-    /// handle is gone, or if it died some way [`guarded`] does not catch;
-    /// then nothing can be recorded and `GET /api/v1/health` says so.
+    /// Whether the writer is alive. It stops only when every handle is
+    /// gone, or if it died some way [`guarded`] does not catch; then
+    /// nothing can be recorded and `GET /api/v1/health` says so. (A live
+    /// writer whose batches fail, say on a full disk, answers each request
+    /// with the error instead.)
     pub fn is_running(&self) -> bool {
         !self.tx.is_closed()
     }
@@ -138,6 +140,25 @@ impl Batch {
         }
     }
 
+    /// Rows in the batch.
+    fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Answers each request with its own row's outcome and empties the
+    /// batch (after a panic, when the rows were written one at a time).
+    fn answer_each(&mut self, results: Vec<Result<InsertOutcome, String>>) {
+        for (reply, result) in self.replies.drain(..).zip(results) {
+            if let Err(e) = &result {
+                tracing::error!(error = %e, "writing a transaction failed; it was not written");
+            }
+            let _ = reply.send(result);
+        }
+        self.rows.clear();
+        self.packed.clear();
+        self.events.clear();
+    }
+
     /// Answers every request of the batch and empties it.
     fn answer<E: std::fmt::Display>(&mut self, result: Result<Vec<InsertOutcome>, E>) {
         match result {
@@ -164,12 +185,27 @@ async fn run_task(store: Arc<dyn Store>, mut rx: mpsc::Receiver<Job>) {
     while let Some(job) = rx.recv().await {
         batch.push(job);
         batch.fill(&mut rx);
-        let write = store.insert_transactions_with_events(&batch.rows, &batch.events);
-        let result = match AssertUnwindSafe(write).catch_unwind().await {
-            Ok(result) => result.map_err(|e| e.to_string()),
-            Err(panic) => Err(panicked(&*panic)),
+        let write = |rows: Range<usize>| {
+            let write = store
+                .insert_transactions_with_events(&batch.rows[rows.clone()], &batch.events[rows]);
+            async move {
+                match AssertUnwindSafe(write).catch_unwind().await {
+                    Ok(result) => Ok(result.map_err(|e| e.to_string())),
+                    Err(panic) => Err(panicked(&*panic)),
+                }
+            }
         };
-        batch.answer(result);
+        match write(0..batch.len()).await {
+            Ok(result) => batch.answer(result),
+            Err(panic) => {
+                tracing::error!(error = %panic, rows = batch.len(), "writing a batch panicked; writing its rows one at a time");
+                let mut each = Vec::with_capacity(batch.len());
+                for i in 0..batch.len() {
+                    each.push(one_outcome(write(i..i + 1).await));
+                }
+                batch.answer_each(each);
+            }
+        }
     }
 }
 
@@ -177,41 +213,62 @@ fn run_thread(mut conn: SqliteBatchWriter, rx: mpsc::Receiver<Job>) {
     serve_blocking(
         rx,
         &mut conn,
-        |conn, batch| {
-            conn.write(&batch.rows, &batch.packed, &batch.events).map_err(|e| e.to_string())
+        |conn, batch, rows| {
+            conn.write(&batch.rows[rows.clone()], &batch.packed[rows.clone()], &batch.events[rows])
+                .map_err(|e| e.to_string())
         },
         SqliteBatchWriter::finish_checkpoint,
     );
 }
 
 /// The writer thread's loop over `conn`: each batch written by `write`
-/// ([`guarded`]: a panic fails that batch alone) and answered, then
-/// `between` run before the next batch is gathered.
+/// (given the batch and which of its rows to write) and answered, then
+/// `between` run before the next batch is gathered. If writing the batch
+/// panics ([`guarded`]), its rows are written again one at a time, so
+/// that only a row that panics on its own fails.
 fn serve_blocking<C>(
     mut rx: mpsc::Receiver<Job>,
     conn: &mut C,
-    write: impl Fn(&mut C, &Batch) -> Result<Vec<InsertOutcome>, String>,
+    write: impl Fn(&mut C, &Batch, Range<usize>) -> Result<Vec<InsertOutcome>, String>,
     between: impl Fn(&mut C),
 ) {
     let mut batch = Batch::new(MAX_THREAD_BATCH);
     while let Some(job) = rx.blocking_recv() {
         batch.push(job);
         batch.fill(&mut rx);
-        let result = guarded(|| write(conn, &batch));
-        batch.answer(result);
+        match guarded(|| write(conn, &batch, 0..batch.len())) {
+            Ok(result) => batch.answer(result),
+            Err(panic) => {
+                tracing::error!(error = %panic, rows = batch.len(), "writing a batch panicked; writing its rows one at a time");
+                let each = (0..batch.len())
+                    .map(|i| one_outcome(guarded(|| write(conn, &batch, i..i + 1))))
+                    .collect();
+                batch.answer_each(each);
+            }
+        }
         between(conn);
     }
 }
 
-/// Runs one batch's write, turning a panic into that batch's error.
+/// The outcome of writing one row alone: its write's error, or the panic.
+fn one_outcome(
+    written: Result<Result<Vec<InsertOutcome>, String>, String>,
+) -> Result<InsertOutcome, String> {
+    written?.and_then(|mut outcomes| outcomes.pop().ok_or_else(|| "no outcome for the row".into()))
+}
+
+/// Runs a write, turning a panic into `Err` with its message (the
+/// write's own result is the `Ok` side).
 ///
 /// The write's transaction is rolled back as the panic unwinds through it
-/// (rusqlite's and sqlx's transactions roll back on drop), so nothing of
-/// the batch is written and the connection is left usable: the next batch
-/// is written as if nothing had happened. Without this, one panic would end
-/// the writer and every later assessment would fail.
-fn guarded<T>(write: impl FnOnce() -> Result<T, String>) -> Result<T, String> {
-    std::panic::catch_unwind(AssertUnwindSafe(write)).unwrap_or_else(|panic| Err(panicked(&*panic)))
+/// (rusqlite's transaction rolls back on drop; sqlx's queues a rollback
+/// that runs before its connection is used again), and the connection is
+/// left usable. On PostgreSQL a batch without events is a single statement
+/// with no transaction around it: a panic after it ran leaves its rows
+/// written, and writing them again one at a time finds each row already
+/// there and reports it inserted.
+fn guarded<T>(write: impl FnOnce() -> T) -> Result<T, String> {
+    std::panic::catch_unwind(AssertUnwindSafe(write)).map_err(|panic| panicked(&*panic))
 }
 
 /// The error a batch is answered with when writing it panicked.
@@ -266,41 +323,64 @@ mod tests {
         }
     }
 
-    /// Sends one job and waits for its answer, from outside any runtime.
-    fn send(tx: &mpsc::Sender<Job>, id: &str) -> Result<InsertOutcome, String> {
+    /// Queues one job; its answer comes through the returned receiver.
+    fn queue(tx: &mpsc::Sender<Job>, id: &str) -> oneshot::Receiver<Result<InsertOutcome, String>> {
         let (reply, done) = oneshot::channel();
         let job = Job { row: row(id), packed: None, event: None, reply };
-        tx.blocking_send(job).map_err(|_| "writer stopped".to_owned())?;
-        done.blocking_recv().map_err(|_| "writer dropped the request".to_owned())?
+        tx.blocking_send(job).expect("the writer takes jobs");
+        done
+    }
+
+    fn answer(
+        done: oneshot::Receiver<Result<InsertOutcome, String>>,
+    ) -> Result<InsertOutcome, String> {
+        done.blocking_recv().expect("every job is answered")
     }
 
     #[test]
-    fn a_panicking_batch_fails_alone_and_the_writer_goes_on() {
+    fn only_the_row_that_panics_fails_and_the_writer_goes_on() {
         let (tx, rx) = mpsc::channel(QUEUE);
+        // Queued before the writer starts, so the three make one batch.
+        let first = ["txn_a", "txn_boom", "txn_b"].map(|id| queue(&tx, id));
         let thread = std::thread::spawn(move || {
             let mut written: Vec<String> = Vec::new();
+            let mut batches = 0;
             serve_blocking(
                 rx,
-                &mut written,
-                |written, batch| {
-                    if batch.rows.iter().any(|r| r.id == "txn_boom") {
+                &mut (&mut written, &mut batches),
+                |(written, batches), batch, rows| {
+                    **batches += 1;
+                    let rows = &batch.rows[rows];
+                    if rows.iter().any(|r| r.id == "txn_boom") {
                         panic!("a bug while writing txn_boom");
                     }
-                    written.extend(batch.rows.iter().map(|r| r.id.clone()));
-                    Ok(vec![InsertOutcome::Inserted; batch.rows.len()])
+                    written.extend(rows.iter().map(|r| r.id.clone()));
+                    Ok(vec![InsertOutcome::Inserted; rows.len()])
                 },
                 |_| {},
             );
-            written
+            (written, batches)
         });
-        let writer = Writer { tx: tx.clone(), packs: false };
-        assert_eq!(send(&tx, "txn_1"), Ok(InsertOutcome::Inserted));
-        let err = send(&tx, "txn_boom").unwrap_err();
+        let [a, boom, b] = first.map(answer);
+        assert_eq!(a, Ok(InsertOutcome::Inserted));
+        let err = boom.unwrap_err();
         assert!(err.contains("panicked") && err.contains("a bug while writing"), "{err}");
-        assert!(writer.is_running(), "the writer must survive the panic");
-        assert_eq!(send(&tx, "txn_2"), Ok(InsertOutcome::Inserted));
-        drop((tx, writer));
-        assert_eq!(thread.join().unwrap(), ["txn_1", "txn_2"]);
+        assert_eq!(b, Ok(InsertOutcome::Inserted));
+        assert_eq!(answer(queue(&tx, "txn_c")), Ok(InsertOutcome::Inserted));
+        drop(tx);
+        let (written, batches) = thread.join().unwrap();
+        assert_eq!(written, ["txn_a", "txn_b", "txn_c"]);
+        // The batch of three, then each of its rows alone, then txn_c.
+        assert_eq!(batches, 5);
+    }
+
+    #[test]
+    fn a_writer_whose_loop_has_ended_is_not_running() {
+        let (tx, rx) = mpsc::channel(QUEUE);
+        let writer = Writer { tx, packs: false };
+        assert!(writer.is_running());
+        drop(rx);
+        assert!(!writer.is_running());
     }
 
     #[test]
@@ -308,10 +388,10 @@ mod tests {
         let mut conn = rusqlite::Connection::open_in_memory().unwrap();
         conn.execute_batch("CREATE TABLE t (id TEXT PRIMARY KEY)").unwrap();
         let insert = |conn: &mut rusqlite::Connection, id: &str, boom: bool| {
-            let tx = conn.transaction().map_err(|e| e.to_string())?;
-            tx.execute("INSERT INTO t VALUES (?)", [id]).map_err(|e| e.to_string())?;
+            let tx = conn.transaction().unwrap();
+            tx.execute("INSERT INTO t VALUES (?)", [id]).unwrap();
             assert!(!boom, "boom after inserting {id}");
-            tx.commit().map_err(|e| e.to_string())
+            tx.commit().unwrap();
         };
         assert_eq!(guarded(|| insert(&mut conn, "a", false)), Ok(()));
         let err = guarded(|| insert(&mut conn, "b", true)).unwrap_err();
