@@ -294,9 +294,8 @@ async fn decide_and_record(
         .unwrap_or_else(|| session::generate(now, rand::random()));
     // Time-ordered (UUIDv7): new rows land at the end of the primary-key
     // index instead of on a random page, so a batch dirties few pages.
-    let transaction_id = assigned
-        .map(|a| a.transaction_id)
-        .unwrap_or_else(|| format!("txn_{}", uuid::Uuid::now_v7().simple()));
+    let transaction_id =
+        assigned.map(|a| a.transaction_id).unwrap_or_else(|| crate::api::common::new_id("txn"));
     let response = AssessResponse {
         decision: assessment.decision,
         risk_score: assessment.risk_score,

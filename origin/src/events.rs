@@ -14,7 +14,7 @@ use crate::store::{AuditRow, OutboxEventRow};
 /// A new event of `org`.
 pub fn new_event(org: &str, event_type: EventType, data: &Value, now: i64) -> OutboxEventRow {
     OutboxEventRow {
-        id: format!("evt_{}", uuid::Uuid::now_v7().simple()),
+        id: crate::api::common::new_id("evt"),
         organization_id: org.to_owned(),
         event_type: event_type.as_str().to_owned(),
         payload: data.to_string(),
@@ -26,7 +26,7 @@ pub fn new_event(org: &str, event_type: EventType, data: &Value, now: i64) -> Ou
 /// An event whose data is already serialised JSON (the assess response).
 pub fn new_event_raw(org: &str, event_type: EventType, json: String, now: i64) -> OutboxEventRow {
     OutboxEventRow {
-        id: format!("evt_{}", uuid::Uuid::now_v7().simple()),
+        id: crate::api::common::new_id("evt"),
         organization_id: org.to_owned(),
         event_type: event_type.as_str().to_owned(),
         payload: json,

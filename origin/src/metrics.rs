@@ -159,7 +159,7 @@ fn request_id(req: &Request) -> String {
         .get(clausum_core::wire::request_id::HEADER)
         .and_then(|v| v.to_str().ok())
         .filter(|v| clausum_core::wire::request_id::is_acceptable(v))
-        .map_or_else(|| format!("req_{}", uuid::Uuid::now_v7().simple()), str::to_owned)
+        .map_or_else(|| crate::api::common::new_id("req"), str::to_owned)
 }
 
 /// Records every request's route, status and latency.

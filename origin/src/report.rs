@@ -191,7 +191,7 @@ fn new_row(org: &str, i: &Inline, payment_id: Option<&String>) -> TransactionRow
         "source": "fraud_report",
     });
     TransactionRow {
-        id: format!("txn_{}", uuid::Uuid::now_v7().simple()),
+        id: crate::api::common::new_id("txn"),
         organization_id: org.to_owned(),
         api_key_id: String::new(),
         source: "fraud_report".into(),
