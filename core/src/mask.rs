@@ -137,7 +137,7 @@ fn field(name: &str) -> Option<fn(&str) -> String> {
 /// digit and where a lower-case letter meets an upper-case one, so
 /// `tip_amount` or `shipping` (no word `ip`) stay whole.
 fn by_words(name: &str) -> Option<fn(&str) -> String> {
-    words(name).find_map(|word| -> Option<fn(&str) -> String> {
+    words(name).into_iter().find_map(|word| -> Option<fn(&str) -> String> {
         Some(match word.as_str() {
             "email" | "mail" | "correo" => email,
             "ip" | "ipaddress" | "ipaddr" => ip,
@@ -154,7 +154,7 @@ fn by_words(name: &str) -> Option<fn(&str) -> String> {
 
 /// The lower-case words of a field name (`shippingAddress_line` →
 /// `shipping`, `address`, `line`).
-fn words(name: &str) -> impl Iterator<Item = String> + '_ {
+fn words(name: &str) -> Vec<String> {
     let mut words = Vec::new();
     let mut word = String::new();
     let mut lower_before = false;
@@ -171,7 +171,8 @@ fn words(name: &str) -> impl Iterator<Item = String> + '_ {
         word.extend(c.to_lowercase());
     }
     words.push(word);
-    words.into_iter().filter(|w| !w.is_empty())
+    words.retain(|w| !w.is_empty());
+    words
 }
 
 #[cfg(test)]
@@ -235,7 +236,7 @@ mod tests {
 
     #[test]
     fn field_names_split_into_lower_case_words() {
-        let split = |n: &str| words(n).collect::<Vec<_>>();
+        let split = words;
         assert_eq!(split("shippingAddress_line2"), ["shipping", "address", "line2"]);
         assert_eq!(split("--buyer..EMAIL--"), ["buyer", "email"]);
         assert_eq!(split("IPAddress"), ["ipaddress"]);

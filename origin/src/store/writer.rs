@@ -145,34 +145,32 @@ impl Batch {
         self.rows.len()
     }
 
-    /// Answers each request with its own row's outcome and empties the
-    /// batch (after a panic, when the rows were written one at a time).
+    /// Answers each request with its own row's outcome (after a panic,
+    /// when the rows were written one at a time) and empties the batch.
     fn answer_each(&mut self, results: Vec<Result<InsertOutcome, String>>) {
-        for (reply, result) in self.replies.drain(..).zip(results) {
-            if let Err(e) = &result {
-                tracing::error!(error = %e, "writing a transaction failed; it was not written");
-            }
-            let _ = reply.send(result);
+        for e in results.iter().filter_map(|r| r.as_ref().err()) {
+            tracing::error!(error = %e, "writing a transaction failed; it was not written");
         }
-        self.rows.clear();
-        self.packed.clear();
-        self.events.clear();
+        self.send(results);
     }
 
-    /// Answers every request of the batch and empties it.
-    fn answer<E: std::fmt::Display>(&mut self, result: Result<Vec<InsertOutcome>, E>) {
-        match result {
-            Ok(outcomes) => {
-                for (reply, outcome) in self.replies.drain(..).zip(outcomes) {
-                    let _ = reply.send(Ok(outcome));
-                }
-            }
+    /// Answers every request of the batch with the batch's result and
+    /// empties it.
+    fn answer(&mut self, result: Result<Vec<InsertOutcome>, String>) {
+        let results = match result {
+            Ok(outcomes) => outcomes.into_iter().map(Ok).collect(),
             Err(e) => {
-                tracing::error!(error = %e, rows = self.rows.len(), "transaction batch failed; nothing of it was written");
-                for reply in self.replies.drain(..) {
-                    let _ = reply.send(Err(e.to_string()));
-                }
+                tracing::error!(error = %e, rows = self.len(), "transaction batch failed; nothing of it was written");
+                vec![Err(e); self.len()]
             }
+        };
+        self.send(results);
+    }
+
+    /// Sends request `i` the result `i`, and empties the batch.
+    fn send(&mut self, results: Vec<Result<InsertOutcome, String>>) {
+        for (reply, result) in self.replies.drain(..).zip(results) {
+            let _ = reply.send(result);
         }
         self.rows.clear();
         self.packed.clear();
