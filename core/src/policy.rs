@@ -8,7 +8,11 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::Segment;
-use crate::scoring::{Thresholds, WeightOverrides};
+use crate::scoring::{Thresholds, WEIGHTS, WeightOverrides};
+
+/// The largest count a limit takes (velocity counts, new beneficiaries):
+/// far beyond any useful limit, and small enough for every store.
+pub const MAX_LIMIT_COUNT: u32 = 1_000_000;
 
 pub mod payout;
 
@@ -111,6 +115,17 @@ impl Policy {
         for (name, limits) in std::iter::once(("velocity", &self.velocity))
             .chain(self.payout.velocity.iter().map(|l| ("payout.velocity", l)))
         {
+            for (window, count) in [
+                ("count_10m", limits.count_10m),
+                ("count_1h", limits.count_1h),
+                ("count_24h", limits.count_24h),
+            ] {
+                if count > MAX_LIMIT_COUNT {
+                    return Err(format!(
+                        "{name}.{window}: must be between 0 and {MAX_LIMIT_COUNT}"
+                    ));
+                }
+            }
             if limits.sum_24h_minor.is_some_and(|v| v <= 0) {
                 return Err(format!(
                     "{name}.sum_24h_minor: must be above 0 (or null for no amount velocity)"
@@ -128,8 +143,9 @@ impl Policy {
             }
         }
         for (code, w) in &self.weights.0 {
-            if !(-100..=100).contains(w) {
-                return Err(format!("weights.{code}: must be between -100 and 100"));
+            if !WEIGHTS.contains(w) {
+                let (min, max) = WEIGHTS.into_inner();
+                return Err(format!("weights.{code}: must be between {min} and {max}"));
             }
         }
         self.payout.validate()
@@ -177,5 +193,13 @@ mod tests {
         let mut p = Policy::default();
         p.weights.0.insert("x".into(), 500);
         assert!(p.validate().is_err());
+        let mut p = Policy::default();
+        p.velocity.count_1h = MAX_LIMIT_COUNT;
+        assert!(p.validate().is_ok());
+        p.velocity.count_1h = MAX_LIMIT_COUNT + 1;
+        assert_eq!(p.validate().unwrap_err(), "velocity.count_1h: must be between 0 and 1000000");
+        let mut p = Policy::default();
+        p.payout.new_beneficiary_limit = MAX_LIMIT_COUNT + 1;
+        assert!(p.validate().unwrap_err().starts_with("payout.new_beneficiary_limit"));
     }
 }

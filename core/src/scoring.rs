@@ -1,7 +1,14 @@
 //! The scoring model: weights summed and capped, thresholds mapping the
 //! score to a decision, hard blocks forcing a decline.
 
-use std::collections::HashMap;
+use std::{collections::HashMap, ops::RangeInclusive};
+
+/// The weights a signal may carry: in the catalogue, in an organisation's
+/// overrides and in a custom rule's `add`.
+pub const WEIGHTS: RangeInclusive<i32> = -100..=100;
+
+/// The values each decision threshold may take.
+pub const THRESHOLDS: RangeInclusive<u8> = 1..=100;
 
 use serde::{Deserialize, Serialize};
 
@@ -64,13 +71,13 @@ impl Default for Thresholds {
 impl Thresholds {
     /// Checks `0 < review < challenge < decline <= 100`.
     pub fn validate(&self) -> Result<(), &'static str> {
-        if self.review == 0 {
+        if self.review < *THRESHOLDS.start() {
             return Err("review threshold must be above 0");
         }
         if !(self.review < self.challenge && self.challenge < self.decline) {
             return Err("thresholds must increase: review < challenge < decline");
         }
-        if self.decline > 100 {
+        if self.decline > *THRESHOLDS.end() {
             return Err("decline threshold must be at most 100");
         }
         Ok(())

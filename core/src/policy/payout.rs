@@ -182,6 +182,12 @@ impl PayoutPolicy {
         if self.generic_initiators.iter().any(|g| g.trim().is_empty()) {
             return Err("payout.generic_initiators: entries must not be blank".to_owned());
         }
+        if self.new_beneficiary_limit > super::MAX_LIMIT_COUNT {
+            return Err(format!(
+                "payout.new_beneficiary_limit: must be between 0 and {}",
+                super::MAX_LIMIT_COUNT
+            ));
+        }
         if !(1..=MAX_NEW_BENEFICIARY_WINDOW_HOURS).contains(&self.new_beneficiary_window_hours) {
             return Err(format!(
                 "payout.new_beneficiary_window_hours: must be between 1 and {MAX_NEW_BENEFICIARY_WINDOW_HOURS}"

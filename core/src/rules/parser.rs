@@ -294,9 +294,10 @@ impl Parser<'_> {
             return Err(self.unexpected("a weight (an integer from -100 to 100)"));
         };
         let text = self.text(&t);
-        if text.contains('.') || !(-100.0..=100.0).contains(&n) {
+        let (min, max) = crate::scoring::WEIGHTS.into_inner();
+        if text.contains('.') || !(f64::from(min)..=f64::from(max)).contains(&n) {
             let msg =
-                format!("the weight must be an integer from -100 to 100, found {}", quote(text));
+                format!("the weight must be an integer from {min} to {max}, found {}", quote(text));
             return Err(self.err(t.start, msg));
         }
         self.bump();

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use clausum_core::{
     blocklist::ListType,
     engine::blocklist_code,
-    policy::{PayoutPolicy, Policy, VelocityLimits},
-    scoring::Thresholds,
+    policy::{MAX_LIMIT_COUNT, PayoutPolicy, Policy, VelocityLimits},
+    scoring::{THRESHOLDS, Thresholds, WEIGHTS},
     signals,
     wire::{ErrorBody, ErrorCode, ErrorDetail},
 };
@@ -98,14 +98,13 @@ impl From<&VelocityLimits> for VelocitySettings {
 }
 
 /// A count of the wire (`i64`) as the core keeps it, or a 400 naming `field`.
+/// The core's [`MAX_LIMIT_COUNT`] bounds it, so the message names it here
+/// rather than after the narrowing.
 fn count(field: &str, v: i64) -> Result<u32, ApiError> {
-    u32::try_from(v).ok().filter(|v| *v <= MAX_COUNT).ok_or_else(|| {
-        ApiError::field(field, format!("`{field}` must be between 0 and {MAX_COUNT}"))
+    u32::try_from(v).ok().filter(|v| *v <= MAX_LIMIT_COUNT).ok_or_else(|| {
+        ApiError::field(field, format!("`{field}` must be between 0 and {MAX_LIMIT_COUNT}"))
     })
 }
-
-/// Largest count a setting takes (far beyond any useful limit).
-const MAX_COUNT: u32 = 1_000_000;
 
 impl VelocitySettings {
     /// The core's limits (checked with the policy by [`Policy::validate`]);
@@ -288,10 +287,11 @@ impl ScoringUpdate {
 }
 
 fn thresholds(t: ScoreThresholds) -> Result<Thresholds, ApiError> {
+    let (min, max) = THRESHOLDS.into_inner();
     let one = |name: &str, v: i64| {
-        u8::try_from(v).ok().filter(|v| (1..=100).contains(v)).ok_or_else(|| {
+        u8::try_from(v).ok().filter(|v| THRESHOLDS.contains(v)).ok_or_else(|| {
             let field = format!("thresholds.{name}");
-            ApiError::field(&field, format!("`{field}` must be between 1 and 100"))
+            ApiError::field(&field, format!("`{field}` must be between {min} and {max}"))
         })
     };
     Ok(Thresholds {
@@ -324,10 +324,11 @@ fn weights(w: BTreeMap<String, i64>) -> Result<std::collections::HashMap<String,
     }
     w.into_iter()
         .map(|(code, v)| match i32::try_from(v) {
-            Ok(v) if (-100..=100).contains(&v) => Ok((code, v)),
+            Ok(v) if WEIGHTS.contains(&v) => Ok((code, v)),
             _ => {
                 let field = format!("weights.{code}");
-                Err(ApiError::field(&field, format!("`{field}` must be between -100 and 100")))
+                let (min, max) = WEIGHTS.into_inner();
+                Err(ApiError::field(&field, format!("`{field}` must be between {min} and {max}")))
             }
         })
         .collect()
