@@ -15,6 +15,7 @@ WORKER_BUILD_VERSION=0.8.7
 
 rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
 if [ "$(wasm-bindgen --version 2>/dev/null | cut -d' ' -f2)" != "$WASM_BINDGEN_VERSION" ]; then
+  # Not --locked: see scripts/browser-tools.sh.
   cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
 fi
 if [ "$(worker-build --version 2>/dev/null)" != "$WORKER_BUILD_VERSION" ]; then

@@ -28,6 +28,11 @@ SERVER=$!
 trap 'kill $SERVER 2>/dev/null || true; rm -rf "$WORK"' EXIT
 BASE="http://127.0.0.1:$PORT"
 for _ in $(seq 1 50); do curl -sf "$BASE/api/v1/health" >/dev/null && break; sleep 0.2; done
+if ! curl -sf "$BASE/api/v1/health" >/dev/null; then
+  echo "the origin did not start; its log:" >&2
+  cat "$WORK/server.log" >&2
+  exit 1
+fi
 
 field() { python3 -c "import json,sys; d=json.load(open('$WORK/creds.json')); print(eval('d' + sys.argv[1]))" "$1"; }
 SECRET=$(field "['keys']['secret']")

@@ -4,16 +4,22 @@
 # starting them from Debian's packages if needed.
 set -euo pipefail
 
+# Debian's packages and the cluster's configuration need root.
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+apt_install() {
+  echo "installing $* from Debian's packages"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "$@" >/dev/null
+}
+
+# The tests also start redis-server processes of their own (a Redis killed
+# under a replica), so the binary must be here even when a Redis answers.
+command -v redis-server >/dev/null || apt_install redis-server
 redis_up() { redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null | grep -q PONG; }
 if command -v redis-cli >/dev/null && redis_up; then
   echo "Redis is running"
 else
-  if ! command -v redis-server >/dev/null; then
-    echo "installing Redis from Debian's packages"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq redis-server >/dev/null
-  fi
   redis-server --port 6379 --bind 127.0.0.1 --save '' --appendonly no --daemonize yes >/dev/null
   for _ in $(seq 1 30); do redis_up && break; sleep 0.2; done
   redis_up || { echo "Redis did not start" >&2; exit 1; }
@@ -27,20 +33,16 @@ if command -v pg_isready >/dev/null && pg_up; then
   exit 0
 fi
 
-if ! command -v pg_ctlcluster >/dev/null; then
-  echo "installing PostgreSQL from Debian's packages"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq postgresql >/dev/null
-fi
+command -v pg_ctlcluster >/dev/null || apt_install postgresql
 
 version=$(ls /etc/postgresql | sort -V | tail -1)
 conf=/etc/postgresql/$version/main
 # Local test server: trust connections from loopback.
 if ! grep -q '^host all all 127.0.0.1/32 trust' "$conf/pg_hba.conf"; then
-  sed -i '1i host all all 127.0.0.1/32 trust\nhost all all ::1/128 trust\nlocal all all trust' "$conf/pg_hba.conf"
+  $SUDO sed -i '1i host all all 127.0.0.1/32 trust\nhost all all ::1/128 trust\nlocal all all trust' "$conf/pg_hba.conf"
 fi
-pg_ctlcluster --skip-systemctl-redirect "$version" main start || pg_ctlcluster --skip-systemctl-redirect "$version" main reload
+$SUDO pg_ctlcluster --skip-systemctl-redirect "$version" main start ||
+  $SUDO pg_ctlcluster --skip-systemctl-redirect "$version" main reload
 for _ in $(seq 1 30); do
   pg_up && { echo "PostgreSQL started"; exit 0; }
   sleep 1

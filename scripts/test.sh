@@ -14,7 +14,25 @@ rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup targe
 rustup component list --installed | grep -q '^rustfmt' || rustup component add rustfmt
 rustup component list --installed | grep -q '^clippy' || rustup component add clippy
 
-step "services: PostgreSQL"
+step "prerequisites: Node.js ≥ 20.3 with npm, Python 3 with venv"
+# The npm packages, the SDK's browser tests, workerd and the GeoIP fetch
+# run on Node; Debian's own nodejs is too old for workerd, so it is not
+# installed here but asked for.
+node_ok=$(node -e 'const [a, b] = process.versions.node.split(".").map(Number); console.log(a > 20 || (a === 20 && b >= 3))' 2>/dev/null || true)
+if [ "$node_ok" != "true" ] || ! command -v npm >/dev/null; then
+  echo "Node.js 20.3 or later, with npm, is needed (found: $(node --version 2>/dev/null || echo none))" >&2
+  exit 1
+fi
+if ! python3 -c 'import ensurepip, venv' 2>/dev/null; then
+  echo "installing python3-venv from Debian's packages (schemathesis runs in a venv)"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3-venv >/dev/null
+fi
+echo "node $(node --version), npm $(npm --version), $(python3 --version)"
+
+step "services: PostgreSQL and Redis"
 scripts/services.sh
 
 step "field data: GeoIP database (npm)"

@@ -115,8 +115,8 @@ const PSP: &[FieldRequirement] = &[
     CURRENCY,
     req(
         "submerchant_id",
-        Level::Recommended,
-        "Required once the organisation has active submerchants.",
+        Level::Required,
+        "Refused once the organisation has active submerchants; send it on every assessment.",
     ),
     req("device.ip", Level::Recommended, "Geography, velocity and IP blocklists."),
     req("email", Level::Recommended, "Payer identity."),
@@ -206,15 +206,54 @@ pub fn amount_rules() -> AmountRules {
     }
 }
 
-/// Statuses and codes a client must handle, published so integrators can
-/// write their fail-open / fail-closed policy against them.
+/// Every status and code the assess endpoints answer with, published so
+/// integrators can write their fail-open / fail-closed policy against them.
+/// A retry of an idempotency key still in flight is not among them: it
+/// waits for the first request's answer.
 pub const RESILIENCE: &[(u16, &str, &str)] = &[
     (200, "OK", "Completed: enforce the decision."),
     (400, "VALIDATION_ERROR", "Fix the payload; do not retry unchanged."),
-    (401, "UNAUTHORIZED", "Fix the API key."),
-    (409, "IDEMPOTENCY_IN_PROGRESS", "The same idempotency key is being processed; retry shortly."),
+    (
+        401,
+        "UNAUTHORIZED",
+        "Fix the API key: missing, unknown, revoked, or an ingest key (clm_wh_).",
+    ),
+    (403, "FORBIDDEN", "The key lacks the `assess` permission."),
+    (403, "SECRET_KEY_REQUIRED", "Payouts and releases need a secret key (clm_sk_)."),
+    (413, "PAYLOAD_TOO_LARGE", "The body is over the size limit; send less metadata."),
+    (415, "UNSUPPORTED_MEDIA_TYPE", "Send `Content-Type: application/json`."),
     (422, "IDEMPOTENCY_KEY_REUSED", "The idempotency key was used with a different body."),
     (429, "RATE_LIMIT_EXCEEDED", "Back off until X-RateLimit-Reset, then retry."),
     (503, "ASSESS_MAINTENANCE", "Fail open or queue, per your policy; honour Retry-After."),
+    (
+        503,
+        "RATE_LIMIT_STORE_UNAVAILABLE",
+        "The shared rate-limit store is unreachable: fail open or queue, per your policy.",
+    ),
     (504, "ASSESS_TIMEOUT", "Retry with the same idempotency key."),
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::ErrorCode;
+
+    #[test]
+    fn every_resilience_code_is_sent_with_its_status() {
+        for &(status, code, _) in RESILIENCE {
+            if status == 200 {
+                continue;
+            }
+            let parsed: ErrorCode = serde_json::from_value(serde_json::json!(code))
+                .unwrap_or_else(|e| panic!("{code} is no error code: {e}"));
+            assert_eq!(parsed.status(), status, "{code}");
+        }
+    }
+
+    #[test]
+    fn a_psp_is_told_submerchant_id_is_required() {
+        let psp = requirements_for(Flow::Payin, Segment::Psp);
+        let sub = psp.iter().find(|r| r.field == "submerchant_id").unwrap();
+        assert_eq!(sub.level, Level::Required);
+    }
+}

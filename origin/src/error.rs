@@ -32,7 +32,7 @@ pub enum ApiError {
     /// No such resource.
     #[oai(status = 404)]
     NotFound(Json<ErrorBody>),
-    /// A conflicting request: duplicate, or the same idempotency key in flight.
+    /// A conflicting request: a duplicate, or a state that does not allow it.
     #[oai(status = 409)]
     Conflict(Json<ErrorBody>),
     /// The route exists, but not with this method.

@@ -34,8 +34,6 @@ pub enum ErrorCode {
     MethodNotAllowed,
     /// 409: the resource already exists.
     Duplicate,
-    /// 409: a request with the same idempotency key is still being processed.
-    IdempotencyInProgress,
     /// 409: the case cannot move to the requested status from its current one;
     /// `details.allowed` lists where it can go.
     InvalidStatusTransition,
@@ -71,7 +69,7 @@ impl ErrorCode {
             Forbidden | SecretKeyRequired | PublicKeyNotAllowed => 403,
             NotFound => 404,
             MethodNotAllowed => 405,
-            Duplicate | IdempotencyInProgress | InvalidStatusTransition | AlreadySubmitted => 409,
+            Duplicate | InvalidStatusTransition | AlreadySubmitted => 409,
             PayloadTooLarge => 413,
             UnsupportedMediaType => 415,
             IdempotencyKeyReused => 422,

@@ -33,6 +33,7 @@ pub struct PayoutRequest {
     /// Amount to disburse. In the smallest currency unit (cents) unless
     /// `amount_unit` is `major`, in which case decimals such as `25000.00`
     /// are allowed (at most the currency's number of decimals). Must be ≥ 0.
+    #[cfg_attr(feature = "openapi", oai(validator(minimum(value = "0"))))]
     pub amount: f64,
     /// ISO 4217 currency code, e.g. `MXN`. Case-insensitive.
     pub currency: String,
