@@ -128,6 +128,14 @@ pub async fn payout(
     run(state, key, prepared, idem_key, started).await
 }
 
+/// 401 for an ingest key, 403 for a key without the `assess` permission.
+pub(crate) fn refuse_wrong_key(key: &KeyInfo) -> Result<(), ApiError> {
+    if key.kind == KeyKind::Ingest {
+        return Err(ingest_key_refused());
+    }
+    require_assess(key)
+}
+
 fn ingest_key_refused() -> ApiError {
     ApiError::new(
         ErrorCode::Unauthorized,

@@ -485,12 +485,16 @@ impl AssessApi {
     }
 }
 
-/// Admits one assess: a capacity slot (held until the answer), then the
-/// key's rate limit.
+/// Admits one assess: a key that may assess, a capacity slot (held until
+/// the answer), then the key's rate limit.
 async fn admit<'a>(
     state: &'a AppState,
     key: &KeyInfo,
 ) -> Result<(InflightSlot<'a>, Admission), ApiError> {
+    // The wrong key is told so whatever the load or its budget: the guides
+    // promise 401 for an ingest key and 403 for a key without `assess`,
+    // and a refused call takes no slot and spends none of the key's budget.
+    assess::refuse_wrong_key(key)?;
     // Past capacity, answer at once rather than queue until the client
     // gives up: it can retry (with the same idempotency key) or fail open.
     let Some(slot) = InflightSlot::take(state) else {

@@ -88,6 +88,31 @@ async fn only_event_ingest_keys_ingest(app: TestApp) {
     let r = app.assess_with(&app.creds.keys.ingest, &json!({"amount": 1, "currency": "MXN"})).await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
 
+    // The wrong key is told so however often it calls: an ingest key gets
+    // 401 and a key without `assess` 403, never its budget's 429.
+    let admin = app.admin_token().await;
+    let mut keys = Vec::new();
+    for (kind, permissions) in [("ingest", json!(["ingest"])), ("secret", json!(["fraud:report"]))]
+    {
+        let created = app
+            .post(
+                &admin,
+                "/api/v1/api-keys",
+                &json!({"kind": kind, "name": kind, "permissions": permissions,
+                        "rate_limit_per_minute": 2}),
+            )
+            .await;
+        assert_eq!(created.status, StatusCode::CREATED, "{}", created.json);
+        keys.push(created.json["key"].as_str().unwrap().to_owned());
+    }
+    for _ in 0..4 {
+        let body = json!({"amount": 1, "currency": "MXN"});
+        let r = app.assess_with(&keys[0], &body).await;
+        assert_eq!((r.status, r.error_code()), (StatusCode::UNAUTHORIZED, "UNAUTHORIZED"));
+        let r = app.assess_with(&keys[1], &body).await;
+        assert_eq!((r.status, r.error_code()), (StatusCode::FORBIDDEN, "FORBIDDEN"));
+    }
+
     let r = ingest(&app, &body).await;
     assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.json);
     assert_eq!(r.json["success"], true);
