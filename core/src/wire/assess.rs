@@ -247,13 +247,15 @@ pub struct AssessResponse {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[cfg_attr(feature = "openapi", oai(default, skip_serializing_if_is_empty))]
     pub field_warnings: Vec<FieldWarning>,
-    /// Clausum's id for the recorded transaction.
+    /// Clausum's id for the recorded transaction. A pre-check with a
+    /// publishable key is not recorded: its id names nothing stored.
     pub transaction_id: String,
     /// Echo of the request's `order_id` (always null for a payout).
     pub order_id: Option<String>,
     /// Echo of the request's `payment_id`.
     pub payment_id: Option<String>,
-    /// The idempotency key that applied to this request, if any.
+    /// The idempotency key that applied to this request, if any. A
+    /// pre-check echoes the body's key but is never stored or replayed.
     pub idempotency_key: Option<String>,
     /// Echo of the request's `submerchant_id`.
     pub submerchant_id: Option<String>,
