@@ -12,7 +12,12 @@ use crate::payload::DEFAULT_MAX_BODY_BYTES;
 pub struct Config {
     /// Database URL: `sqlite://path/to/file.db` (default, created if missing)
     /// or `postgres://user@host/db`.
-    #[arg(long, env = "CLAUSUM_DATABASE_URL", default_value = "sqlite://clausum.db")]
+    #[arg(
+        long,
+        env = "CLAUSUM_DATABASE_URL",
+        default_value = "sqlite://clausum.db",
+        hide_env_values = true
+    )]
     pub database_url: String,
 
     /// Address to listen on.

@@ -262,7 +262,8 @@ async fn purge_loop(
                 match sent {
                     Ok(r) if r.status().is_success() => break,
                     Ok(r) => tracing::warn!(status = %r.status(), %purge, "edge purge refused"),
-                    Err(e) => tracing::warn!(error = %e, %purge, "edge purge failed"),
+                    // Without the URL: a token in its query must not reach the log.
+                    Err(e) => tracing::warn!(error = %e.without_url(), %purge, "edge purge failed"),
                 }
                 tokio::time::sleep(Duration::from_millis(250 * (attempt + 1))).await;
             }

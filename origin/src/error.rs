@@ -180,13 +180,28 @@ impl From<StoreError> for ApiError {
 }
 
 fn is_unavailable(e: &sqlx::Error) -> bool {
-    matches!(
-        e,
+    match e {
         sqlx::Error::PoolTimedOut
-            | sqlx::Error::Io(_)
-            | sqlx::Error::PoolClosed
-            | sqlx::Error::WorkerCrashed
-    )
+        | sqlx::Error::Io(_)
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(d) => is_transient(d.as_ref()),
+        _ => false,
+    }
+}
+
+/// Lock contention, or a server going away: the write rolled back, and a
+/// retry shortly is the cure — a 503, not a 500.
+fn is_transient(d: &dyn sqlx::error::DatabaseError) -> bool {
+    if let Some(e) = d.try_downcast_ref::<sqlx::sqlite::SqliteError>() {
+        // SQLITE_BUSY and SQLITE_LOCKED, extended codes included (low byte).
+        let code = sqlx::error::DatabaseError::code(e).and_then(|c| c.parse::<i32>().ok());
+        return code.is_some_and(|c| matches!(c & 0xFF, 5 | 6));
+    }
+    // PostgreSQL: serialization failure, deadlock, lock timeout, shutdown,
+    // not accepting connections, too many connections.
+    d.code()
+        .is_some_and(|c| matches!(&*c, "40001" | "40P01" | "55P03" | "57P01" | "57P03" | "53300"))
 }
 
 /// Serialises an error body with a status.
@@ -269,4 +284,36 @@ pub fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
 pub fn normalize_errors<E: Endpoint + 'static>(ep: E) -> impl Endpoint {
     use poem::EndpointExt;
     ep.catch_all_error(|err| async move { framework_error(err) })
+}
+
+#[cfg(test)]
+mod tests {
+    use sqlx::{Connection, Executor, sqlite::SqliteConnectOptions};
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_locked_sqlite_database_is_a_503() {
+        let dir =
+            std::env::temp_dir().join(format!("clausum-busy-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let opts = SqliteConnectOptions::new()
+            .filename(dir.join("busy.db"))
+            .create_if_missing(true)
+            .busy_timeout(std::time::Duration::ZERO);
+        let mut holder = sqlx::SqliteConnection::connect_with(&opts).await.unwrap();
+        holder.execute("CREATE TABLE t (x INTEGER)").await.unwrap();
+        holder.execute("BEGIN IMMEDIATE").await.unwrap();
+        let mut other = sqlx::SqliteConnection::connect_with(&opts).await.unwrap();
+        let err = other.execute("INSERT INTO t VALUES (1)").await.unwrap_err();
+        let api = ApiError::from(StoreError::Database(err));
+        assert!(matches!(api, ApiError::Unavailable(..)), "{api:?}");
+        assert_eq!(api.body().error.code, ErrorCode::AssessMaintenance);
+        // Any other database error is still internal.
+        let err = other.execute("INSERT INTO nowhere VALUES (1)").await.unwrap_err();
+        let api = ApiError::from(StoreError::Database(err));
+        assert_eq!(api.body().error.code, ErrorCode::InternalError);
+        drop((holder, other));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

@@ -46,7 +46,12 @@ enum Command {
         #[arg(long)]
         json: bool,
         /// Database URL.
-        #[arg(long, env = "CLAUSUM_DATABASE_URL", default_value = "sqlite://clausum.db")]
+        #[arg(
+            long,
+            env = "CLAUSUM_DATABASE_URL",
+            default_value = "sqlite://clausum.db",
+            hide_env_values = true
+        )]
         database_url: String,
     },
     /// Print the OpenAPI document.

@@ -76,8 +76,12 @@ fn parse_error(err: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
         ));
     }
     if at_top {
-        // serde's text names expectations and positions, never echoes input.
-        return ApiError::new(ErrorCode::ValidationError, format!("Invalid JSON body: {inner}"));
+        // At the top too serde may quote input (a body sent as a JSON
+        // string, an unknown key): redacted like any other field's.
+        return ApiError::new(
+            ErrorCode::ValidationError,
+            format!("Invalid JSON body: {}", redact_serde_message(&inner.to_string())),
+        );
     }
     ApiError::from_body(ErrorBody::for_field(
         ErrorCode::ValidationError,
@@ -93,13 +97,30 @@ fn missing_field(msg: &str) -> Option<&str> {
     name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_').then_some(name)
 }
 
-/// serde quotes offending values (`invalid type: string "4111…"`,
-/// ``invalid type: integer `4111…` ``); drop what is quoted so a card
-/// number or email never echoes back.
+/// serde quotes the caller's values (`invalid type: string "4111…"`,
+/// ``invalid type: integer `4111…` ``, ``unknown field `…` ``); drop what
+/// is quoted so a card number or email never echoes back.
+///
+/// serde writes the caller's part first and its own expectation last
+/// (`…, expected a map`), so only the text before the last `, expected `
+/// is redacted. A string is quoted with its escapes (`\"` inside), so
+/// the redaction follows them; an unknown field or variant is named only
+/// when its name is a plain identifier.
 pub fn redact_serde_message(msg: &str) -> String {
+    let (head, tail) = msg.rfind(", expected ").map_or((msg, ""), |i| msg.split_at(i));
+    for prefix in ["unknown field `", "unknown variant `"] {
+        if let Some(rest) = head.strip_prefix(prefix) {
+            // The name ends at the head's last backtick; what follows is serde's.
+            let (name, after) =
+                rest.rfind('`').map_or((rest, ""), |i| (&rest[..i], &rest[i + 1..]));
+            let shown = if is_plain_name(name) { name } else { "…" };
+            return format!("{prefix}{shown}`{after}{tail}");
+        }
+    }
     let mut out = String::with_capacity(msg.len());
     let mut open: Option<char> = None;
-    for c in msg.chars() {
+    let mut escaped = false;
+    for c in head.chars() {
         match open {
             None if c == '"' || c == '`' => {
                 open = Some(c);
@@ -108,11 +129,35 @@ pub fn redact_serde_message(msg: &str) -> String {
                 out.push(c);
             }
             None => out.push(c),
+            Some('"') if escaped => escaped = false,
+            Some('"') if c == '\\' => escaped = true,
             Some(q) if c == q => open = None,
             Some(_) => {}
         }
     }
+    out.push_str(tail);
     out
+}
+
+/// A field name worth repeating: short, identifier characters, and no
+/// long run of digits (a card number used as a key is not one).
+fn is_plain_name(name: &str) -> bool {
+    let mut digits = 0;
+    (1..=64).contains(&name.len())
+        && name.chars().all(|c| {
+            digits = if c.is_ascii_digit() { digits + 1 } else { 0 };
+            (c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')) && digits < 6
+        })
+}
+
+/// Whether a JSON text holds a string with a NUL character (`\u0000`):
+/// PostgreSQL refuses NUL in text, and no field has a use for it, so such
+/// a body is refused whole rather than half-stored or failed with a 500.
+/// (A raw NUL byte is already invalid JSON.)
+pub(crate) fn has_nul_escape(raw: &[u8]) -> bool {
+    raw.windows(6).enumerate().any(|(i, w)| {
+        w == b"\\u0000" && raw[..i].iter().rev().take_while(|&&b| b == b'\\').count() % 2 == 0
+    })
 }
 
 impl<T: DeserializeOwned + Type + Send> ParsePayload for JsonBody<T> {
@@ -131,6 +176,13 @@ impl<T: DeserializeOwned + Type + Send> ParsePayload for JsonBody<T> {
             return Err(
                 ApiError::new(ErrorCode::ValidationError, "A JSON body is required.").into()
             );
+        }
+        if has_nul_escape(&raw) {
+            return Err(ApiError::new(
+                ErrorCode::ValidationError,
+                "The body holds a NUL character (\\u0000) in a string; no field accepts it.",
+            )
+            .into());
         }
         // The fast path parses plainly; only a failed parse pays for
         // re-parsing with path tracking, to name the offending field.
@@ -259,6 +311,59 @@ mod tests {
         assert_eq!(m, "invalid type: string \"…\", expected u64");
         let m = redact_serde_message("invalid type: integer `4111111111111111`, expected a string");
         assert_eq!(m, "invalid type: integer `…`, expected a string");
+    }
+
+    #[test]
+    fn escaped_quotes_do_not_end_the_redaction() {
+        // `metadata` sent as a string holding JSON: serde quotes it with escapes.
+        let input = r#"{"card":"4111111111111111","name":"Ana Pérez"}"#;
+        let err = serde_json::from_value::<std::collections::BTreeMap<String, String>>(
+            serde_json::Value::String(input.into()),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("4111111111111111"), "serde quotes it: {err}");
+        let m = redact_serde_message(&err);
+        assert!(!m.contains("4111") && !m.contains("Ana"), "{m}");
+        assert_eq!(m, "invalid type: string \"…\", expected a map");
+    }
+
+    #[test]
+    fn unknown_names_are_shown_only_when_plain() {
+        let m = redact_serde_message("unknown field `emial`, expected one of `email`, `phone`");
+        assert_eq!(m, "unknown field `emial`, expected one of `email`, `phone`");
+        let m = redact_serde_message(
+            "unknown field `4111111111111111`, expected one of `email`, `phone`",
+        );
+        assert_eq!(m, "unknown field `…`, expected one of `email`, `phone`");
+        let m = redact_serde_message("unknown field `a`b 4111111111111111`, there are no fields");
+        assert_eq!(m, "unknown field `…`, there are no fields");
+        let m = redact_serde_message("unknown variant `ana@x.mx`, expected `minor` or `major`");
+        assert_eq!(m, "unknown variant `…`, expected `minor` or `major`");
+    }
+
+    #[test]
+    fn a_body_sent_as_a_json_string_is_not_echoed() {
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code, reason = "only parsed")]
+        struct Body {
+            amount: f64,
+        }
+        let raw = br#""{\"amount\":1500,\"email\":\"ana@x.mx\"}""#;
+        let de = &mut serde_json::Deserializer::from_slice(raw);
+        let e = serde_path_to_error::deserialize::<_, Body>(de).unwrap_err();
+        let err = parse_error(e);
+        let body = err.body();
+        assert!(!body.error.message.contains("ana@x.mx"), "{}", body.error.message);
+        assert!(body.error.message.starts_with("Invalid JSON body: invalid type: string"));
+    }
+
+    #[test]
+    fn nul_escapes_are_found_but_an_escaped_backslash_is_not_one() {
+        assert!(has_nul_escape(br#"{"email":"a\u0000b"}"#));
+        assert!(has_nul_escape(br#"{"email":"\\\u0000"}"#));
+        assert!(!has_nul_escape(br#"{"note":"\\u0000"}"#));
+        assert!(!has_nul_escape(br#"{"email":"a@b.mx"}"#));
     }
 
     #[test]

@@ -136,9 +136,20 @@ impl AuthApi {
         let req = body.value;
         let email = req.email.trim().to_ascii_lowercase();
         let now = now_ms();
+        // Buckets are named by keyed digests: the shared counter store
+        // (Redis) sees no email or address. The address without its port,
+        // or every new connection would get a fresh budget.
+        let address =
+            remote.as_socket_addr().map_or_else(|| remote.to_string(), |a| a.ip().to_string());
+        let named = |tag: &str, value: &str| {
+            hex::encode(state.digest_key.digest(tag, &[value.as_bytes()]).0)
+        };
         let buckets = [
-            (format!("login:{email}"), LOGIN_ATTEMPTS_PER_MINUTE),
-            (format!("login-from:{remote}"), LOGIN_ATTEMPTS_PER_ADDRESS_PER_MINUTE),
+            (format!("login:{}", named("login-email", &email)), LOGIN_ATTEMPTS_PER_MINUTE),
+            (
+                format!("login-from:{}", named("login-address", &address)),
+                LOGIN_ATTEMPTS_PER_ADDRESS_PER_MINUTE,
+            ),
         ];
         for (bucket, limit) in buckets {
             let a = state.admit_bucket(&bucket, limit, now).await?;

@@ -245,9 +245,40 @@ pub fn clean_text(
     Ok(Some(clausum_core::normalize::redact_pans(v).into_owned()))
 }
 
+/// Longest `search` text of a listing.
+pub const MAX_SEARCH: usize = 200;
+
+/// A listing's `search` text: trimmed, at most [`MAX_SEARCH`] characters,
+/// no control characters; empty text is no search. Not PAN-redacted, so an
+/// account number (CLABE, IBAN) can be searched for.
+pub fn search_text(value: Option<String>) -> Result<Option<String>, ApiError> {
+    let Some(v) = value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    if v.chars().count() > MAX_SEARCH {
+        return Err(ApiError::field(
+            "search",
+            format!("`search` has at most {MAX_SEARCH} characters"),
+        ));
+    }
+    if v.chars().any(char::is_control) {
+        return Err(ApiError::field("search", "`search` contains control characters"));
+    }
+    Ok(Some(v))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn search_text_is_bounded() {
+        assert_eq!(search_text(Some("  ".into())).unwrap(), None);
+        assert_eq!(search_text(Some(" 032180 ".into())).unwrap().as_deref(), Some("032180"));
+        assert!(search_text(Some("x".repeat(MAX_SEARCH))).is_ok());
+        assert!(search_text(Some("x".repeat(MAX_SEARCH + 1))).is_err());
+        assert!(search_text(Some("a\tb".into())).is_err());
+    }
 
     #[test]
     fn a_plain_date_as_an_end_includes_that_whole_day() {

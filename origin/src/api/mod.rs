@@ -199,11 +199,27 @@ pub fn app(state: Arc<AppState>, max_body_bytes: usize) -> impl Endpoint {
         .at("/dashboard/*rest", poem::get(ui::page));
     normalize_errors(
         crate::metrics::measured(routes.with(CatchPanic::new().with_handler(panic_response)))
+            .around(refuse_nul)
             .data(state)
             .data(BodyLimit(max_body_bytes)),
     )
     .around(browser::cors)
     .around(ui::home)
+}
+
+/// Refuses a path or query holding an encoded NUL (`%00`) before any route
+/// sees it: no identifier, search or parameter has a use for one, and
+/// PostgreSQL refuses NUL in text (which would otherwise be a 500).
+async fn refuse_nul<E: Endpoint>(next: E, req: poem::Request) -> poem::Result<poem::Response> {
+    let has_nul = |s: &str| s.as_bytes().windows(3).any(|w| w == b"%00");
+    if has_nul(req.uri().path()) || req.uri().query().is_some_and(has_nul) {
+        return Err(crate::error::ApiError::new(
+            clausum_core::wire::ErrorCode::ValidationError,
+            "The path or query holds a NUL character (%00); no parameter accepts it.",
+        )
+        .into());
+    }
+    next.call(req).await.map(poem::IntoResponse::into_response)
 }
 
 /// `GET /metrics`: Prometheus text. Aggregates only — no request data, no

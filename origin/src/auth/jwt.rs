@@ -249,7 +249,8 @@ impl JwksCache {
             match self.fetch().await {
                 Ok(keys) => *s = Fetched { keys, at: Some(Instant::now()) },
                 Err(e) => {
-                    tracing::warn!(error = %e, "fetching the identity provider's JWKS failed");
+                    // Without the URL: a token in its query must not reach the log.
+                    tracing::warn!(error = %e.without_url(), "fetching the identity provider's JWKS failed");
                     if s.keys.is_empty() {
                         return Err(TokenError::JwksUnavailable);
                     }

@@ -56,6 +56,12 @@ pub struct Incoming {
 /// Reads an ingest body: a JSON object with `event` (or `type`) and an
 /// object `data`; `id` (or `event_id`) is the sender's event id.
 pub fn parse(raw: &[u8]) -> Result<Incoming, ApiError> {
+    if crate::payload::has_nul_escape(raw) {
+        return Err(ApiError::new(
+            ErrorCode::ValidationError,
+            "The body holds a NUL character (\\u0000) in a string; no field accepts it.",
+        ));
+    }
     let mut body: Value = serde_json::from_slice(raw)
         .map_err(|_| ApiError::new(ErrorCode::ValidationError, "The body is not valid JSON."))?;
     if !body.is_object() {
@@ -104,7 +110,11 @@ pub fn parse(raw: &[u8]) -> Result<Incoming, ApiError> {
         ));
     }
     redact(&mut body);
-    Ok(Incoming { event_type, provider_event_id, payload: body.to_string() })
+    Ok(Incoming {
+        event_type: redact_pans(&event_type).into_owned(),
+        provider_event_id: provider_event_id.map(|id| redact_pans(&id).into_owned()),
+        payload: body.to_string(),
+    })
 }
 
 /// Masks card numbers wherever they appear: in strings, and as bare numbers
@@ -122,7 +132,20 @@ fn redact(v: &mut Value) {
             }
         }
         Value::Array(items) => items.iter_mut().for_each(redact),
-        Value::Object(fields) => fields.values_mut().for_each(redact),
+        Value::Object(fields) => {
+            // A card number used as a key is masked too.
+            let keys: Vec<String> = fields
+                .keys()
+                .filter(|k| matches!(redact_pans(k), std::borrow::Cow::Owned(_)))
+                .cloned()
+                .collect();
+            for key in keys {
+                if let Some(value) = fields.remove(&key) {
+                    fields.insert(redact_pans(&key).into_owned(), value);
+                }
+            }
+            fields.values_mut().for_each(redact);
+        }
         Value::Null | Value::Bool(_) => {}
     }
 }
@@ -360,5 +383,19 @@ mod tests {
         assert!(!got.payload.contains("4111111111111111"), "{}", got.payload);
         assert!(!got.payload.contains("4111 1111 1111 1111"), "{}", got.payload);
         assert!(got.payload.contains("\"amount\":1500"), "{}", got.payload);
+        // As a key, an event id or an event type too.
+        let got = parse(
+            br#"{"event": "card 4111111111111111", "id": 4111111111111111, "data": {"4111111111111111": true}}"#,
+        )
+        .unwrap();
+        assert!(!got.payload.contains("4111111111111111"), "{}", got.payload);
+        assert!(!got.event_type.contains("4111111111111111"), "{}", got.event_type);
+        assert!(!got.provider_event_id.unwrap().contains("4111111111111111"));
+    }
+
+    #[test]
+    fn nul_characters_are_refused() {
+        assert!(parse(br#"{"event": "x", "data": {"transaction_id": "\u0000"}}"#).is_err());
+        assert!(parse(br#"{"event": "x", "data": {"note": "\\u0000"}}"#).is_ok());
     }
 }

@@ -175,10 +175,17 @@ impl Sender {
             status: Some(status),
             error,
             latency_ms,
-            excerpt: (!excerpt.is_empty()).then(|| String::from_utf8_lossy(&excerpt).into_owned()),
+            excerpt: (!excerpt.is_empty()).then(|| excerpt_text(&excerpt)),
             retry_after,
         }
     }
+}
+
+/// A receiver's answer as stored text: invalid UTF-8 and NUL characters
+/// (which PostgreSQL refuses in text, failing the attempt's record and so
+/// redelivering forever) become U+FFFD.
+fn excerpt_text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).replace('\0', "\u{FFFD}")
 }
 
 /// A transport error in a few words (never the URL's query).
@@ -197,4 +204,16 @@ fn describe(e: &reqwest::Error) -> String {
         source = s.source();
     }
     if detail.is_empty() { kind.to_owned() } else { format!("{kind}: {detail}") }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_receivers_nul_bytes_are_not_stored() {
+        let text = excerpt_text(b"ok\0then\xff");
+        assert!(!text.contains('\0'), "{text:?}");
+        assert_eq!(text, "ok\u{FFFD}then\u{FFFD}");
+    }
 }

@@ -212,7 +212,10 @@ async fn maybe_disable(state: &AppState, e: &EndpointRow, config: &WorkerConfig,
         e.consecutive_failures,
         failing_for / 3_600_000
     );
-    let data = serde_json::json!({"endpoint_id": e.id, "url": e.url, "reason": reason});
+    // The URL without its query or fragment: a token there is the disabled
+    // endpoint's secret, not for the organisation's other endpoints.
+    let url = e.url.split(['?', '#']).next().unwrap_or_default();
+    let data = serde_json::json!({"endpoint_id": e.id, "url": url, "reason": reason});
     let event = events::new_event(&e.organization_id, EventType::EndpointDisabled, &data, now);
     match state.store.auto_disable(&e.id, &reason, &event, now).await {
         Ok(true) => {

@@ -5,7 +5,11 @@ use crate::{
     stories,
 };
 
-stories!(health_and_catalog_need_no_key, unknown_routes_and_methods_get_the_error_body);
+stories!(
+    health_and_catalog_need_no_key,
+    unknown_routes_and_methods_get_the_error_body,
+    nul_characters_are_refused_everywhere,
+);
 
 async fn health_and_catalog_need_no_key(app: TestApp) {
     let r = Reply::read(app.client.get(app.url("/api/v1/health")).send().await.unwrap()).await;
@@ -45,4 +49,54 @@ async fn unknown_routes_and_methods_get_the_error_body(app: TestApp) {
     let r = Reply::read(app.client.delete(app.url("/api/v1/assess")).send().await.unwrap()).await;
     assert_eq!(r.status, 405);
     assert_eq!(r.error_code(), "METHOD_NOT_ALLOWED");
+}
+
+/// PostgreSQL refuses NUL in text: every way in refuses it first, with the
+/// error body, on both backends alike — and nothing is written.
+async fn nul_characters_are_refused_everywhere(app: TestApp) {
+    let admin = app.admin_token().await;
+    let before = app.count_transactions().await;
+    let rules = |r: Reply| r.json["data"].as_array().map(Vec::len);
+    let rules_before = rules(app.get(&admin, "/api/v1/rules").await);
+    let refused = |r: &Reply, what: &str| {
+        assert_eq!(
+            (r.status.as_u16(), r.error_code()),
+            (400, "VALIDATION_ERROR"),
+            "{what}: {}",
+            r.json
+        );
+    };
+    // In a path, a query, and the public login.
+    refused(&app.get(app.secret(), "/api/v1/transactions/txn%00x").await, "path");
+    refused(&app.get(&admin, "/api/v1/blocklists?search=%00").await, "query");
+    let r = Reply::read(
+        app.client
+            .post(app.url("/api/v1/auth/login"))
+            .json(&serde_json::json!({"email": "\u{0}", "password": "x"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    refused(&r, "login");
+    // In an assessment and in a rule's comment.
+    let r = app
+        .assess(&serde_json::json!({"amount": 100, "currency": "MXN", "email": "a\u{0}@b.mx"}))
+        .await;
+    refused(&r, "assess");
+    let r = app
+        .post(
+            &admin,
+            "/api/v1/rules",
+            &serde_json::json!({"name": "n", "source": "# a \u{0} comment\nwhen amount > 1\nthen review"}),
+        )
+        .await;
+    refused(&r, "rule");
+    assert_eq!(app.count_transactions().await, before);
+    assert_eq!(rules(app.get(&admin, "/api/v1/rules").await), rules_before);
+    // An escaped backslash before `u0000` is text, not a NUL.
+    let r = app
+        .assess(&serde_json::json!({"amount": 100, "currency": "MXN", "order_id": "a\\u0000"}))
+        .await;
+    assert_eq!(r.status.as_u16(), 200, "{}", r.json);
 }

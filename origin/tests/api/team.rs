@@ -56,6 +56,23 @@ async fn login_issues_a_token_and_refuses_wrong_credentials(app: TestApp) {
     assert_eq!((r.status, r.error_code()), (StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED"));
     assert!(r.header("x-ratelimit-reset").is_some());
 
+    // One address gets 60 attempts a minute, however many connections it
+    // opens (each from a new port) and whichever emails it tries.
+    let fresh = reqwest::Client::builder().pool_max_idle_per_host(0).build().unwrap();
+    let mut statuses = Vec::new();
+    for i in 0..61 {
+        let r = fresh
+            .post(app.url("/api/v1/auth/login"))
+            .json(&json!({"email": format!("spray{i}@example.com"), "password": "guess"}))
+            .send()
+            .await
+            .unwrap();
+        statuses.push(r.status());
+    }
+    // 11 attempts above came from this address too.
+    assert!(statuses.contains(&StatusCode::TOO_MANY_REQUESTS), "{statuses:?}");
+    assert_eq!(statuses.last(), Some(&StatusCode::TOO_MANY_REQUESTS));
+
     // Management routes without, or with a garbage, token.
     let r = app.call(reqwest::Method::GET, "/api/v1/blocklists", None, None).await;
     assert_eq!((r.status, r.error_code()), (StatusCode::UNAUTHORIZED, "UNAUTHORIZED"));

@@ -91,7 +91,7 @@ impl BlocklistApi {
             source: entry::known_source(source.0)?,
             flow_scope: entry::known_scope(flow_scope.0)?,
             is_active: is_active.0,
-            search: search.0.filter(|s| !s.trim().is_empty()).map(|s| s.trim().to_owned()),
+            search: crate::api::common::search_text(search.0)?,
             limit,
             offset,
         };

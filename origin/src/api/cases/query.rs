@@ -9,9 +9,6 @@ use crate::{
     store::{CASE_SORTABLE, CaseFilter},
 };
 
-/// Longest `search` text.
-const MAX_SEARCH: usize = 200;
-
 /// The raw query parameters of `GET /api/v1/cases`.
 #[derive(Debug, Default)]
 pub struct ListQuery {
@@ -43,13 +40,7 @@ impl ListQuery {
     /// The store filter; 400 naming the parameter on any bad value.
     pub fn into_filter(self) -> Result<CaseFilter, ApiError> {
         let (limit, offset) = page(self.limit, self.offset)?;
-        let search = self.search.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
-        if search.as_ref().is_some_and(|s| s.chars().count() > MAX_SEARCH) {
-            return Err(ApiError::field(
-                "search",
-                format!("`search` has at most {MAX_SEARCH} characters"),
-            ));
-        }
+        let search = crate::api::common::search_text(self.search)?;
         let from_ms =
             nonempty(self.from_date).map(|t| bound("from_date", &t, false)).transpose()?;
         let to_ms = nonempty(self.to_date).map(|t| bound("to_date", &t, true)).transpose()?;
