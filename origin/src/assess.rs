@@ -28,7 +28,7 @@ use crate::{
     error::ApiError,
     idempotency::{Begin, Stored},
     state::{AppState, KeyInfo, OrgRuntime, OrgSettings},
-    store::{InsertOutcome, TransactionRow},
+    store::{InsertOutcome, TransactionRow, writer::Pending},
     time::now_ms,
 };
 
@@ -289,6 +289,14 @@ async fn decide_and_record(
         payout_keys,
         payout,
     } = gather(state, &org.id, &settings, tx, now, !precheck).await?;
+    // From here the request counts in velocity. If it is dropped (its
+    // deadline passed) before its row reaches the writer, the count is
+    // taken back, or the client's retry would count it twice.
+    let mut counted = Counted {
+        state,
+        observation: (!precheck && !payer.is_empty()).then_some(&observation),
+        pending: None,
+    };
     let ip_country = ip_country.or(*connection_country);
     let flow = tx.flow();
     let facts = Facts { velocity: &velocity, history: &history, ip_country, payout };
@@ -367,23 +375,6 @@ async fn decide_and_record(
         fraud_reported_at: None,
         released_at: None,
     };
-    let withdraw = |state: &AppState| {
-        if payer.is_empty() {
-            return;
-        }
-        match &state.redis {
-            Some(redis) => {
-                let (redis, observation, node) =
-                    (redis.clone(), observation.clone(), state.node_id.clone());
-                tokio::spawn(async move {
-                    if let Err(e) = redis.withdraw(&observation, &node).await {
-                        tracing::warn!(error = %e, "withdrawing a velocity observation from Redis failed");
-                    }
-                });
-            }
-            None => state.velocity.lock().expect("velocity lock").withdraw(&observation),
-        }
-    };
     // Announce the decision only to organisations with a listening endpoint:
     // everyone else pays nothing for webhooks on the hot path.
     let event_type = if assessment.decision == Decision::Decline {
@@ -396,8 +387,13 @@ async fn decide_and_record(
         crate::events::new_event_raw(&org.id, event_type, json, now)
     });
     let announced = event.is_some();
-    match state.writer.write(row, event).await {
+    let written = match state.writer.enqueue(row, event).await {
+        Ok(pending) => counted.outcome(pending).await,
+        Err(e) => Err(e),
+    };
+    match written {
         Ok(InsertOutcome::Inserted) => {
+            counted.keep();
             state.metrics.decision(assessment.decision);
             if announced {
                 state.deliveries_queued.notify_one();
@@ -423,7 +419,7 @@ async fn decide_and_record(
         Ok(InsertOutcome::IdempotencyConflict) => {
             // Another node (or an evicted earlier attempt) owns this key: our
             // evaluation must not count, and the stored answer wins.
-            withdraw(state);
+            counted.withdraw();
             let c = claim.as_ref().expect("conflicts need a key");
             let stored =
                 state.store.idempotent_replay(c.org, c.key).await?.ok_or_else(|| {
@@ -437,9 +433,80 @@ async fn decide_and_record(
             replay(stored, request_hash)
         }
         Err(e) => {
-            withdraw(state);
+            counted.withdraw();
             Err(ApiError::unavailable(&e))
         }
+    }
+}
+
+/// A velocity observation counted for a request whose row is not yet
+/// written. It is taken back when the write fails or finds the key taken
+/// ([`Counted::withdraw`]), and also when the request is dropped (its
+/// deadline passed): at once if its row never reached the writer, else
+/// once the writer says the row was not written.
+struct Counted<'a> {
+    state: &'a Arc<AppState>,
+    /// `None`: nothing to take back (a pre-check, no payer keys, or taken).
+    observation: Option<&'a Observation>,
+    /// The queued row's outcome while this request waits for it.
+    pending: Option<Pending>,
+}
+
+impl Counted<'_> {
+    /// Waits for the queued row's outcome, ready to hand the wait over
+    /// if this request is dropped meanwhile.
+    async fn outcome(&mut self, pending: Pending) -> Result<InsertOutcome, String> {
+        let waiting = self.pending.insert(pending);
+        let outcome = waiting.wait().await;
+        self.pending = None;
+        outcome
+    }
+
+    /// The row is written: the count stands.
+    fn keep(&mut self) {
+        self.observation = None;
+    }
+
+    /// Takes the count back now.
+    fn withdraw(&mut self) {
+        if let Some(observation) = self.observation.take() {
+            take_back(self.state, observation);
+        }
+    }
+}
+
+impl Drop for Counted<'_> {
+    fn drop(&mut self) {
+        let Some(observation) = self.observation.take() else { return };
+        match self.pending.take() {
+            // Never queued: nothing will be written.
+            None => take_back(self.state, observation),
+            // Queued: the writer decides; a row not written must not count.
+            Some(mut pending) => {
+                let (state, observation) = (Arc::clone(self.state), observation.clone());
+                tokio::spawn(async move {
+                    if !matches!(pending.wait().await, Ok(InsertOutcome::Inserted)) {
+                        take_back(&state, &observation);
+                    }
+                });
+            }
+        }
+    }
+}
+
+/// Removes a velocity observation, here or in the shared store.
+fn take_back(state: &AppState, observation: &Observation) {
+    match &state.redis {
+        Some(redis) => {
+            let (redis, observation, node) =
+                (redis.clone(), observation.clone(), state.node_id.clone());
+            tokio::spawn(async move {
+                if let Err(e) = redis.withdraw(&observation, &node).await {
+                    tracing::warn!(error = %e, "withdrawing a velocity observation from Redis failed");
+                }
+            });
+        }
+        None => state.velocity.lock().expect("velocity lock").withdraw(observation),
     }
 }
 

@@ -91,15 +91,42 @@ impl Writer {
     /// once it is committed (or failed).
     pub async fn write(
         &self,
-        mut row: TransactionRow,
+        row: TransactionRow,
         event: Option<OutboxEventRow>,
     ) -> Result<InsertOutcome, String> {
+        self.enqueue(row, event).await?.outcome().await
+    }
+
+    /// Queues the row (waiting while the queue is full); once this returns
+    /// `Ok`, the writer writes it whether or not its outcome is awaited.
+    pub async fn enqueue(
+        &self,
+        mut row: TransactionRow,
+        event: Option<OutboxEventRow>,
+    ) -> Result<Pending, String> {
         let (reply, done) = oneshot::channel();
         // Compressed here, on the caller's task, not on the one writer.
         let packed = self.packs.then(|| PackedDocs::take(&mut row));
         let job = Job { row, packed, event, reply };
         self.tx.send(job).await.map_err(|_| "writer stopped".to_owned())?;
-        done.await.map_err(|_| "writer dropped the request".to_owned())?
+        Ok(Pending(done))
+    }
+}
+
+/// A queued row's outcome, to come.
+#[derive(Debug)]
+pub struct Pending(oneshot::Receiver<Result<InsertOutcome, String>>);
+
+impl Pending {
+    /// Waits for the batch holding the row to commit (or fail).
+    pub async fn outcome(mut self) -> Result<InsertOutcome, String> {
+        self.wait().await
+    }
+
+    /// [`Pending::outcome`] by reference: a wait given up (its future
+    /// dropped) can be taken up again.
+    pub async fn wait(&mut self) -> Result<InsertOutcome, String> {
+        (&mut self.0).await.map_err(|_| "writer dropped the request".to_owned())?
     }
 }
 

@@ -195,3 +195,58 @@ async fn postgres_cut_under_load_loses_and_duplicates_nothing() {
         rows.len()
     );
 }
+
+/// Requests whose deadline passes while their rows wait on a locked SQLite
+/// database, rows the writer then fails to write, do not count in
+/// velocity: the payer's count stays the number of rows kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn timed_out_requests_whose_rows_fail_do_not_count_in_velocity() {
+    use sqlx::{ConnectOptions, Executor, sqlite::SqliteConnectOptions};
+    let app =
+        TestApp::spawn_configured(Backend::Sqlite, clausum_core::catalog::Segment::Comercio, |c| {
+            c.assess_timeout_ms = 300;
+        })
+        .await;
+    // `vel_k` fires when the payer has k earlier transactions in the hour.
+    let admin = app.admin_token().await;
+    for k in 1..=6 {
+        let source = format!("when velocity.email.count_1h >= {k}\nthen add 1 as vel_{k}");
+        let r = app
+            .post(&admin, "/api/v1/rules", &json!({"name": format!("vel {k}"), "source": source}))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.json);
+    }
+    let body = |n: u32| json!({"amount": 100 + n, "currency": "MXN", "email": "slow@example.com"});
+    let fired = |r: &crate::helpers::Reply| {
+        r.json["signals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s.as_str().unwrap().starts_with("vel_"))
+            .count()
+    };
+    let r = app.assess(&body(0)).await;
+    assert_eq!((r.status, fired(&r)), (StatusCode::OK, 0), "{}", r.json);
+
+    // Hold the write lock past the writer's 5 s busy timeout.
+    let opts: SqliteConnectOptions = app.config.database_url.parse().unwrap();
+    let mut holder = opts.connect().await.unwrap();
+    holder.execute("BEGIN IMMEDIATE").await.unwrap();
+    let bodies: Vec<_> = (1..=3).map(body).collect();
+    let timed_out = futures_util::future::join_all(bodies.iter().map(|b| app.assess(b))).await;
+    for r in &timed_out {
+        assert_eq!((r.status.as_u16(), r.error_code()), (504, "ASSESS_TIMEOUT"), "{}", r.json);
+    }
+    // Two busy timeouts: a batch queued behind the first fails too.
+    tokio::time::sleep(Duration::from_millis(11_000)).await;
+    holder.execute("ROLLBACK").await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    // Some rows were not written (the case under test), and the next
+    // request's count of earlier transactions is exactly the rows kept.
+    let kept = app.count_transactions().await;
+    assert!(kept < 4, "the lock failed no write: {kept} rows");
+    let r = app.assess(&body(4)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.json);
+    assert_eq!(fired(&r) as i64, kept, "{}", r.json);
+}
