@@ -411,13 +411,41 @@ impl AppState {
         }
     }
 
+    /// Removes an entry another replica announced, by digest or by value.
+    fn remove_announced(&self, org_id: &str, e: &EntryRef) {
+        let digest =
+            e.digest.as_deref().and_then(|h| <[u8; 16]>::try_from(hex::decode(h).ok()?).ok());
+        match (digest, &e.value) {
+            (Some(d), _) => {
+                let Some(org) = self.org(org_id) else { return };
+                let mut index = org.blocklist.write().expect("blocklist lock");
+                for scope in [FlowScope::All, FlowScope::Payin, FlowScope::Payout] {
+                    index.remove_digest(clausum_core::digest::Digest(d), scope);
+                }
+            }
+            (None, Some(value)) => self.remove_local(org_id, &e.list_type, value),
+            (None, None) => {
+                tracing::warn!(entry = %e.id, "a replica announced an entry without its value")
+            }
+        }
+    }
+
     fn announce_entries(&self, rows: &[BlocklistRow]) {
         let mut by_org: HashMap<&str, Vec<EntryRef>> = HashMap::new();
         for r in rows {
+            let (digest, value) = match ListType::parse(&r.list_type) {
+                Some(ListType::IpRange) | None => (None, Some(r.value.clone())),
+                Some(t) => {
+                    let d =
+                        clausum_core::blocklist::index::value_digest(&self.digest_key, t, &r.value);
+                    (Some(hex::encode(d.0)), None)
+                }
+            };
             by_org.entry(&r.organization_id).or_default().push(EntryRef {
                 id: r.id.clone(),
                 list_type: r.list_type.clone(),
-                value: r.value.clone(),
+                digest,
+                value,
             });
         }
         for (org, entries) in by_org {
@@ -460,7 +488,7 @@ impl AppState {
             Change::Entries { org, entries } => {
                 for e in entries {
                     let row = self.store.blocklist_entry(org, &e.id).await?;
-                    self.remove_local(org, &e.list_type, &e.value);
+                    self.remove_announced(org, e);
                     if let Some(row) = row.filter(|r| r.is_active)
                         && let Some(runtime) = self.org(org)
                     {

@@ -16,14 +16,24 @@ use crate::{state::AppState, store::CHANGES_CHANNEL};
 
 /// One blocklist entry that changed: re-read it by id; if it is gone or
 /// inactive, its `(list type, value)` leaves the index.
+///
+/// The value travels as its keyed digest (`NOTIFY` payloads can reach
+/// PostgreSQL's statement logs, and blocklists hold emails and phone
+/// numbers); only an `ip_range`, which the index keeps by its network,
+/// travels as text.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EntryRef {
     /// `bl_…`.
     pub id: String,
     /// List type wire name.
     pub list_type: String,
-    /// Normalised value.
-    pub value: String,
+    /// Hex of the value's digest (`BlocklistIndex::digest`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
+    /// The normalised value: an `ip_range` only (and every type from
+    /// replicas older than the digest).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
 }
 
 /// What changed.
@@ -128,4 +138,33 @@ pub async fn reconcile(state: &AppState) {
     }
     let _ = state.reload_keys().await;
     let _ = state.reload_subscriptions().await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_travel_by_digest_and_older_notices_still_read() {
+        let change = Change::Entries {
+            org: "org_1".into(),
+            entries: vec![EntryRef {
+                id: "bl_1".into(),
+                list_type: "email".into(),
+                digest: Some("00ff".repeat(8)),
+                value: None,
+            }],
+        };
+        let text = serde_json::to_string(&change).unwrap();
+        assert!(!text.contains("\"value\""), "{text}");
+        // A replica older than the digest sends the value.
+        let old = r#"{"kind":"entries","org":"org_1","entries":[{"id":"bl_1","list_type":"email","value":"a@b.mx"}]}"#;
+        let Change::Entries { entries, .. } = serde_json::from_str(old).unwrap() else {
+            panic!("entries")
+        };
+        assert_eq!(
+            (entries[0].digest.as_deref(), entries[0].value.as_deref()),
+            (None, Some("a@b.mx"))
+        );
+    }
 }

@@ -71,6 +71,12 @@ pub struct BlocklistIndex {
     generation: u64,
 }
 
+/// The digest an exact value of `list_type` is stored under by an index
+/// keyed with `key`: what replicas name a removed value by.
+pub fn value_digest(key: &DigestKey, list_type: ListType, normalized: &str) -> Digest {
+    key.digest(list_type.as_str(), &[normalized.as_bytes()])
+}
+
 impl BlocklistIndex {
     /// An empty index whose digests are computed under `key`.
     pub fn new(key: DigestKey) -> Self {
@@ -104,7 +110,7 @@ impl BlocklistIndex {
 
     /// The digest an exact value of `list_type` is stored under.
     pub fn digest(&self, list_type: ListType, normalized: &str) -> Digest {
-        self.key.digest(list_type.as_str(), &[normalized.as_bytes()])
+        value_digest(&self.key, list_type, normalized)
     }
 
     /// Adds or replaces an entry. `normalized` must come from
@@ -162,7 +168,13 @@ impl BlocklistIndex {
             self.len -= usize::from(removed);
             return removed;
         }
-        let d = self.digest(list_type, normalized);
+        self.remove_digest(self.digest(list_type, normalized), scope)
+    }
+
+    /// Removes the exact-value entry stored under `d` (see
+    /// [`BlocklistIndex::digest`]) from `scope`; whether there was one.
+    /// Replicas name removed values this way, never in clear.
+    pub fn remove_digest(&mut self, d: Digest, scope: FlowScope) -> bool {
         let Some(slot) = self.exact.get_mut(&d) else {
             return false;
         };
