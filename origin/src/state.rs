@@ -155,6 +155,17 @@ pub struct Services {
     pub edge: crate::edge::EdgeHub,
 }
 
+/// What a committed change needs re-read ([`AppState::after_commit`]).
+#[derive(Debug)]
+pub enum Reload {
+    /// The API keys.
+    Keys,
+    /// One organisation's policy, rules and submerchants.
+    Settings(String),
+    /// Which endpoints want which events.
+    Subscriptions,
+}
+
 /// Shared server state.
 pub struct AppState {
     /// The database.
@@ -326,6 +337,38 @@ impl AppState {
         });
         self.orgs.write().expect("orgs lock").insert(row.id, runtime);
         Ok(())
+    }
+
+    /// Re-reads a committed change into memory and tells the replicas. The
+    /// change is in the database already, so a failure here is not the
+    /// caller's to hear ("nothing was changed" would be false, and a new
+    /// key's text would be lost): it is logged and retried in the
+    /// background until it succeeds.
+    pub async fn after_commit(self: &Arc<Self>, what: Reload) {
+        let Err(e) = self.reload(&what).await else { return };
+        tracing::error!(error = %e, ?what, "re-reading a committed change failed; retrying");
+        let state = Arc::clone(self);
+        tokio::spawn(async move {
+            let mut wait = std::time::Duration::from_millis(250);
+            loop {
+                tokio::time::sleep(wait).await;
+                match state.reload(&what).await {
+                    Ok(()) => return,
+                    Err(e) => {
+                        tracing::warn!(error = %e, ?what, "re-reading a committed change failed again");
+                        wait = (wait * 2).min(std::time::Duration::from_secs(10));
+                    }
+                }
+            }
+        });
+    }
+
+    async fn reload(&self, what: &Reload) -> StoreResult<()> {
+        match what {
+            Reload::Keys => self.reload_keys().await,
+            Reload::Settings(org) => self.reload_settings(org).await,
+            Reload::Subscriptions => self.reload_subscriptions().await,
+        }
     }
 
     /// Reloads an organisation's policy and rules (not its blocklist) after

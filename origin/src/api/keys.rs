@@ -213,7 +213,7 @@ impl KeysApi {
             now,
         );
         state.store.create_api_key(&row, &audit).await?;
-        state.reload_keys().await?;
+        state.after_commit(crate::state::Reload::Keys).await;
         state.publish(Change::Keys);
         Ok(Created::Ok(Json(CreatedApiKey { key: key.expose().to_owned(), api_key: info })))
     }
@@ -249,7 +249,7 @@ impl KeysApi {
                 now,
             );
             state.store.revoke_api_key(p.org(), &before.id, now, &audit).await?;
-            state.reload_keys().await?;
+            state.after_commit(crate::state::Reload::Keys).await;
             state.publish(Change::Keys);
         }
         let row = state.store.api_key(p.org(), &id.0).await?.ok_or_else(|| not_found("API key"))?;

@@ -235,7 +235,7 @@ impl SubmerchantsApi {
             }
             Err(e) => return Err(e.into()),
         }
-        state.reload_settings(&org).await?;
+        state.after_commit(crate::state::Reload::Settings(org.clone())).await;
         Ok(Created::Ok(Json(after)))
     }
 
@@ -315,7 +315,7 @@ pub enum Created {
 }
 
 async fn save(
-    state: &AppState,
+    state: &Arc<AppState>,
     auth: &Caller,
     org: &str,
     action: &str,
@@ -329,7 +329,7 @@ async fn save(
     if !state.store.update_submerchant(&row, &audit).await? {
         return Err(not_found("submerchant"));
     }
-    state.reload_settings(org).await?;
+    state.after_commit(crate::state::Reload::Settings(org.to_owned())).await;
     Ok(a)
 }
 

@@ -107,7 +107,7 @@ impl RulesApi {
         let audit =
             audit_row(&p, "rule.create", "rule", Some(&row.id), None::<&()>, Some(&out), now);
         state.store.create_rule(&row, &audit).await.map_err(|e| duplicate(e, &row))?;
-        state.reload_settings(p.org()).await?;
+        state.after_commit(crate::state::Reload::Settings(p.org().to_owned())).await;
         Ok(RuleCreated::Created(Json(out)))
     }
 
@@ -169,7 +169,7 @@ impl RulesApi {
         if !state.store.update_rule(&after, &audit).await.map_err(|e| duplicate(e, &after))? {
             return Err(not_found("rule"));
         }
-        state.reload_settings(p.org()).await?;
+        state.after_commit(crate::state::Reload::Settings(p.org().to_owned())).await;
         Ok(Json(a))
     }
 
@@ -195,7 +195,7 @@ impl RulesApi {
         if !state.store.delete_rule(p.org(), &before.id, &audit).await? {
             return Err(not_found("rule"));
         }
-        state.reload_settings(p.org()).await?;
+        state.after_commit(crate::state::Reload::Settings(p.org().to_owned())).await;
         Ok(Json(RuleDeleted { deleted: true, id: before.id }))
     }
 
@@ -248,7 +248,7 @@ impl RulesApi {
         if !state.store.save_policy(p.org(), &json, &audit).await? {
             return Err(not_found("organisation"));
         }
-        state.reload_settings(p.org()).await?;
+        state.after_commit(crate::state::Reload::Settings(p.org().to_owned())).await;
         Ok(Json(ScoringSettings::of(&after)))
     }
 }

@@ -125,7 +125,7 @@ impl WebhooksApi {
             now,
         );
         state.store.create_endpoint(&row, &audit).await?;
-        state.reload_subscriptions().await?;
+        state.after_commit(crate::state::Reload::Subscriptions).await;
         Ok(EndpointCreated::Created(Json(EndpointWithSecret { endpoint: out, secret })))
     }
 
@@ -197,7 +197,7 @@ impl WebhooksApi {
         if !state.store.update_endpoint(&after, &audit).await? {
             return Err(not_found("webhook endpoint"));
         }
-        state.reload_subscriptions().await?;
+        state.after_commit(crate::state::Reload::Subscriptions).await;
         Ok(Json(a))
     }
 
@@ -229,7 +229,7 @@ impl WebhooksApi {
         if !state.store.delete_endpoint(p.org(), &before.id, &audit).await? {
             return Err(not_found("webhook endpoint"));
         }
-        state.reload_subscriptions().await?;
+        state.after_commit(crate::state::Reload::Subscriptions).await;
         Ok(Json(b))
     }
 
