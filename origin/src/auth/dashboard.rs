@@ -66,7 +66,14 @@ fn unauthorized(message: impl Into<String>) -> poem::Error {
 async fn check_token(req: &Request, bearer: Bearer) -> poem::Result<Principal> {
     let state = req.data::<Arc<AppState>>().expect("state is installed");
     let identity = state.tokens.verify(bearer.token.trim()).await.map_err(|e| match e {
-        TokenError::JwksUnavailable => ApiError::unavailable(&e).into(),
+        TokenError::JwksUnavailable => ApiError::Unavailable(
+            poem_openapi::payload::Json(clausum_core::wire::ErrorBody::new(
+                ErrorCode::AssessMaintenance,
+                "The identity provider's signing keys could not be fetched; retry shortly.",
+            )),
+            30,
+        )
+        .into(),
         other => unauthorized(other.to_string()),
     })?;
     let user = match identity {

@@ -219,7 +219,12 @@ pub struct JwksCache {
 #[derive(Debug, Default)]
 struct Fetched {
     keys: HashMap<String, (DecodingKey, Algorithm)>,
+    /// When `keys` were fetched.
     at: Option<Instant>,
+    /// The last fetch, successful or not: throttles retries, so that an
+    /// identity provider that is down does not make every request wait
+    /// for a fetch of its own behind the lock.
+    tried: Option<Instant>,
 }
 
 impl JwksCache {
@@ -244,18 +249,20 @@ impl JwksCache {
         let mut s = self.state.write().await;
         // Another request may have refreshed meanwhile; and an unknown kid
         // must not let callers make us fetch on every request.
-        let recent = s.at.is_some_and(|t| t.elapsed() < JWKS_MIN_REFRESH);
+        let recent = s.tried.is_some_and(|t| t.elapsed() < JWKS_MIN_REFRESH);
         if !recent {
+            s.tried = Some(Instant::now());
             match self.fetch().await {
-                Ok(keys) => *s = Fetched { keys, at: Some(Instant::now()) },
+                Ok(keys) => *s = Fetched { keys, at: s.tried, tried: s.tried },
                 Err(e) => {
                     // Without the URL: a token in its query must not reach the log.
                     tracing::warn!(error = %e.without_url(), "fetching the identity provider's JWKS failed");
-                    if s.keys.is_empty() {
-                        return Err(TokenError::JwksUnavailable);
-                    }
                 }
             }
+        }
+        // Never fetched: no answer can be given yet, whatever the kid.
+        if s.at.is_none() {
+            return Err(TokenError::JwksUnavailable);
         }
         s.keys.get(kid).cloned().ok_or(TokenError::UnknownKey)
     }

@@ -419,3 +419,44 @@ async fn external_hs256_provider_sqlite() {
 async fn external_hs256_provider_postgres() {
     external_hs256_provider(Backend::Postgres).await;
 }
+
+/// An identity provider whose JWKS never answers costs one request the
+/// fetch's 5 s timeout; the next ones are refused at once, not each after
+/// a fetch of its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silent_identity_provider_is_not_asked_on_every_request() {
+    // Accepts connections and never answers.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/jwks.json", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    let app = TestApp::spawn_configured(Backend::Sqlite, Segment::Comercio, |c| {
+        c.idp_issuer = Some("https://idp.example.com/auth/v1".into());
+        c.idp_audience = "authenticated".into();
+        c.idp_jwks_url = Some(url);
+    })
+    .await;
+    let token = idp_token("idp-1", "7f0c-user", &app.creds.admin_email, "authenticated");
+    let started = std::time::Instant::now();
+    let r = app.get(&token, "/api/v1/auth/me").await;
+    assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE, "{}", r.json);
+    assert!(
+        r.json["error"]["message"].as_str().unwrap().contains("identity provider"),
+        "{}",
+        r.json
+    );
+    assert!(
+        started.elapsed() >= std::time::Duration::from_secs(4),
+        "the first waited for the fetch"
+    );
+    let started = std::time::Instant::now();
+    for _ in 0..3 {
+        let r = app.get(&token, "/api/v1/auth/me").await;
+        assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE, "{}", r.json);
+    }
+    assert!(started.elapsed() < std::time::Duration::from_secs(2), "{:?}", started.elapsed());
+}
