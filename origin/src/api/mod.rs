@@ -200,6 +200,7 @@ pub fn app(state: Arc<AppState>, max_body_bytes: usize) -> impl Endpoint {
     normalize_errors(
         crate::metrics::measured(routes.with(CatchPanic::new().with_handler(panic_response)))
             .around(refuse_nul)
+            .around(refuse_query_keys)
             .data(state)
             .data(BodyLimit(max_body_bytes)),
     )
@@ -216,6 +217,30 @@ async fn refuse_nul<E: Endpoint>(next: E, req: poem::Request) -> poem::Result<po
         return Err(crate::error::ApiError::new(
             clausum_core::wire::ErrorCode::ValidationError,
             "The path or query holds a NUL character (%00); no parameter accepts it.",
+        )
+        .into());
+    }
+    next.call(req).await.map(poem::IntoResponse::into_response)
+}
+
+/// Refuses an API key sent as the `api_key` query parameter, saying where
+/// it goes: query strings end up in proxies' and servers' logs, so keys are
+/// read from `Authorization: Bearer` only. (Without this the caller would
+/// only hear that no key was sent.)
+async fn refuse_query_keys<E: Endpoint>(
+    next: E,
+    req: poem::Request,
+) -> poem::Result<poem::Response> {
+    let in_query = req.uri().query().is_some_and(|q| {
+        q.split('&')
+            .any(|pair| pair.split('=').next().is_some_and(|k| k.eq_ignore_ascii_case("api_key")))
+    });
+    if in_query && !req.headers().contains_key(poem::http::header::AUTHORIZATION) {
+        return Err(crate::error::ApiError::new(
+            clausum_core::wire::ErrorCode::Unauthorized,
+            "Send the API key in the `Authorization: Bearer` header; keys in the query string \
+             (`api_key`) are not accepted, because query strings are logged. Revoke and replace a \
+             key that was sent this way.",
         )
         .into());
     }

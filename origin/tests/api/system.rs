@@ -9,6 +9,7 @@ stories!(
     health_and_catalog_need_no_key,
     unknown_routes_and_methods_get_the_error_body,
     nul_characters_are_refused_everywhere,
+    keys_in_the_query_string_are_refused_with_directions,
 );
 
 async fn health_and_catalog_need_no_key(app: TestApp) {
@@ -98,5 +99,29 @@ async fn nul_characters_are_refused_everywhere(app: TestApp) {
     let r = app
         .assess(&serde_json::json!({"amount": 100, "currency": "MXN", "order_id": "a\\u0000"}))
         .await;
+    assert_eq!(r.status.as_u16(), 200, "{}", r.json);
+}
+
+/// The docs tell integrators to prefer the header to an `api_key` query
+/// parameter; here the parameter is refused, saying where the key goes.
+async fn keys_in_the_query_string_are_refused_with_directions(app: TestApp) {
+    let before = app.count_transactions().await;
+    let url = app.url(&format!("/api/v1/assess?api_key={}", app.secret()));
+    let r = Reply::read(
+        app.client
+            .post(url)
+            .json(&serde_json::json!({"amount": 100, "currency": "MXN"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!((r.status.as_u16(), r.error_code()), (401, "UNAUTHORIZED"), "{}", r.json);
+    let message = r.json["error"]["message"].as_str().unwrap();
+    assert!(message.contains("Authorization: Bearer"), "{message}");
+    assert!(!message.contains(app.secret()), "the key is not echoed");
+    assert_eq!(app.count_transactions().await, before);
+    // The same key in the header is fine.
+    let r = app.assess(&serde_json::json!({"amount": 100, "currency": "MXN"})).await;
     assert_eq!(r.status.as_u16(), 200, "{}", r.json);
 }
