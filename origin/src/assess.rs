@@ -582,7 +582,17 @@ pub(crate) async fn gather(
     };
     // With Redis, the two round trips go out together.
     let (velocity, payout) = tokio::join!(velocity, payout);
-    let (velocity, payout): (VelocitySnapshot, _) = (velocity?, payout?);
+    let velocity: VelocitySnapshot = velocity?;
+    let payout = match payout {
+        Ok(p) => p,
+        Err(e) => {
+            // Counted, but the request ends here: take the count back.
+            if count && !payer.is_empty() {
+                take_back(state, &observation);
+            }
+            return Err(e);
+        }
+    };
     let history: HistoryView =
         state.history.lock().expect("history lock").view(&payer, engine::primary_key(&payer));
     let ip_country =

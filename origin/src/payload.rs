@@ -60,7 +60,7 @@ impl<T: Type + Send> Payload for JsonBody<T> {
 
 /// Turns a serde error into a validation error naming the field.
 fn parse_error(err: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
-    let path = err.path().to_string();
+    let path = safe_path(err.path());
     let inner = err.into_inner();
     if inner.is_eof() {
         return ApiError::new(ErrorCode::ValidationError, "The JSON body is truncated.");
@@ -139,15 +139,38 @@ pub fn redact_serde_message(msg: &str) -> String {
     out
 }
 
-/// A field name worth repeating: short, identifier characters, and no
-/// long run of digits (a card number used as a key is not one).
+/// A field name worth repeating: short, identifier characters, and at
+/// most four digits in all (a card or phone number used as a key, however
+/// punctuated, is not one).
 fn is_plain_name(name: &str) -> bool {
-    let mut digits = 0;
     (1..=64).contains(&name.len())
-        && name.chars().all(|c| {
-            digits = if c.is_ascii_digit() { digits + 1 } else { 0 };
-            (c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')) && digits < 6
-        })
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+        && name.chars().filter(char::is_ascii_digit).count() <= 4
+}
+
+/// The path of a refused field as safe to repeat: a map key that is not a
+/// plain name (the caller's data used as a key) is shown as `…`.
+fn safe_path(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut out = String::new();
+    for segment in path.iter() {
+        match segment {
+            Segment::Seq { index } => out.push_str(&format!("[{index}]")),
+            Segment::Map { key } | Segment::Enum { variant: key } => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(if is_plain_name(key) { key } else { "…" });
+            }
+            Segment::Unknown => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push('?');
+            }
+        }
+    }
+    if out.is_empty() { ".".to_owned() } else { out }
 }
 
 /// Whether a JSON text holds a string with a NUL character (`\u0000`):
@@ -356,6 +379,31 @@ mod tests {
         let body = err.body();
         assert!(!body.error.message.contains("ana@x.mx"), "{}", body.error.message);
         assert!(body.error.message.starts_with("Invalid JSON body: invalid type: string"));
+    }
+
+    #[test]
+    fn a_card_number_as_a_key_is_not_repeated_in_the_path() {
+        #[derive(Debug, serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code, reason = "only parsed")]
+        struct Body {
+            amount: f64,
+            metadata: Option<std::collections::BTreeMap<String, u8>>,
+        }
+        for raw in [
+            &br#"{"amount": 1, "4111111111111111": 1}"#[..],
+            br#"{"amount": 1, "4111-1111-1111-1111": 1}"#,
+            br#"{"amount": 1, "metadata": {"4111111111111111": "x"}}"#,
+        ] {
+            let de = &mut serde_json::Deserializer::from_slice(raw);
+            let e = serde_path_to_error::deserialize::<_, Body>(de).unwrap_err();
+            let err = parse_error(e);
+            let text = serde_json::to_string(err.body()).unwrap();
+            assert!(!text.contains("1111"), "{text}");
+        }
+        assert!(!is_plain_name("4111-1111-1111-1111"));
+        assert!(!is_plain_name("55-1234-5678"));
+        assert!(is_plain_name("card_last4"));
     }
 
     #[test]

@@ -214,6 +214,9 @@ pub struct JwksCache {
     url: String,
     client: reqwest::Client,
     state: RwLock<Fetched>,
+    /// Held by the one request fetching: the others that need a fetch wait
+    /// for it, while those whose key is cached read `state` meanwhile.
+    fetching: tokio::sync::Mutex<()>,
 }
 
 #[derive(Debug, Default)]
@@ -234,7 +237,12 @@ impl JwksCache {
             .timeout(Duration::from_secs(5))
             .build()
             .expect("HTTP client with default TLS roots");
-        JwksCache { url, client, state: RwLock::new(Fetched::default()) }
+        JwksCache {
+            url,
+            client,
+            state: RwLock::new(Fetched::default()),
+            fetching: tokio::sync::Mutex::new(()),
+        }
     }
 
     /// The key with id `kid` and the one algorithm it verifies.
@@ -246,20 +254,27 @@ impl JwksCache {
                 return Ok(k.clone());
             }
         }
-        let mut s = self.state.write().await;
-        // Another request may have refreshed meanwhile; and an unknown kid
+        // One fetch at a time, and never under `state`'s lock, so requests
+        // whose key is cached are not held up by a slow provider.
+        let _fetching = self.fetching.lock().await;
+        // Another request may have fetched meanwhile; and an unknown kid
         // must not let callers make us fetch on every request.
-        let recent = s.tried.is_some_and(|t| t.elapsed() < JWKS_MIN_REFRESH);
-        if !recent {
-            s.tried = Some(Instant::now());
+        let due = self.state.read().await.tried.is_none_or(|t| t.elapsed() >= JWKS_MIN_REFRESH);
+        if due {
+            self.state.write().await.tried = Some(Instant::now());
             match self.fetch().await {
-                Ok(keys) => *s = Fetched { keys, at: s.tried, tried: s.tried },
+                Ok(keys) => {
+                    let mut s = self.state.write().await;
+                    s.keys = keys;
+                    s.at = s.tried;
+                }
                 Err(e) => {
                     // Without the URL: a token in its query must not reach the log.
                     tracing::warn!(error = %e.without_url(), "fetching the identity provider's JWKS failed");
                 }
             }
         }
+        let s = self.state.read().await;
         // Never fetched: no answer can be given yet, whatever the kid.
         if s.at.is_none() {
             return Err(TokenError::JwksUnavailable);
