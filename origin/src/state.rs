@@ -350,7 +350,10 @@ impl AppState {
         let state = Arc::clone(self);
         tokio::spawn(async move {
             let mut wait = std::time::Duration::from_millis(250);
-            loop {
+            // About ten minutes; past that the failure is not passing (a
+            // stored policy that no longer reads, say): the next change or
+            // the reconcile tries again.
+            for _ in 0..64 {
                 tokio::time::sleep(wait).await;
                 match state.reload(&what).await {
                     Ok(()) => return,
@@ -360,6 +363,7 @@ impl AppState {
                     }
                 }
             }
+            tracing::error!(?what, "gave up re-reading a committed change");
         });
     }
 
