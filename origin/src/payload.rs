@@ -177,10 +177,21 @@ fn safe_path(path: &serde_path_to_error::Path) -> String {
 /// PostgreSQL refuses NUL in text, and no field has a use for it, so such
 /// a body is refused whole rather than half-stored or failed with a 500.
 /// (A raw NUL byte is already invalid JSON.)
-pub(crate) fn has_nul_escape(raw: &[u8]) -> bool {
+fn has_nul_escape(raw: &[u8]) -> bool {
     raw.windows(6).enumerate().any(|(i, w)| {
         w == b"\\u0000" && raw[..i].iter().rev().take_while(|&&b| b == b'\\').count() % 2 == 0
     })
+}
+
+/// 400 for a JSON body holding a NUL character (see [`has_nul_escape`]).
+pub(crate) fn refuse_nul_body(raw: &[u8]) -> Result<(), ApiError> {
+    if has_nul_escape(raw) {
+        return Err(ApiError::new(
+            ErrorCode::ValidationError,
+            "The body holds a NUL character (\\u0000) in a string; no field accepts it.",
+        ));
+    }
+    Ok(())
 }
 
 impl<T: DeserializeOwned + Type + Send> ParsePayload for JsonBody<T> {
@@ -200,13 +211,7 @@ impl<T: DeserializeOwned + Type + Send> ParsePayload for JsonBody<T> {
                 ApiError::new(ErrorCode::ValidationError, "A JSON body is required.").into()
             );
         }
-        if has_nul_escape(&raw) {
-            return Err(ApiError::new(
-                ErrorCode::ValidationError,
-                "The body holds a NUL character (\\u0000) in a string; no field accepts it.",
-            )
-            .into());
-        }
+        refuse_nul_body(&raw)?;
         // The fast path parses plainly; only a failed parse pays for
         // re-parsing with path tracking, to name the offending field.
         match serde_json::from_slice::<T>(&raw) {

@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 use crate::{
     api::{
         Tag,
-        common::{Pagination, audit_row_by, clean_text, iso, not_found, page},
+        common::{MAX_SEARCH, Pagination, audit_row_by, clean_text, iso, not_found, page},
     },
     auth::Caller,
     error::ApiError,
@@ -183,7 +183,7 @@ impl SubmerchantsApi {
         let (limit, offset) = page(limit.0, offset.0)?;
         let filter = SubmerchantFilter {
             status: status.0.map(|s| s.as_str().to_owned()),
-            search: clean_text("search", search.0, 200)?,
+            search: clean_text("search", search.0, MAX_SEARCH)?,
             limit,
             offset,
         };

@@ -56,12 +56,7 @@ pub struct Incoming {
 /// Reads an ingest body: a JSON object with `event` (or `type`) and an
 /// object `data`; `id` (or `event_id`) is the sender's event id.
 pub fn parse(raw: &[u8]) -> Result<Incoming, ApiError> {
-    if crate::payload::has_nul_escape(raw) {
-        return Err(ApiError::new(
-            ErrorCode::ValidationError,
-            "The body holds a NUL character (\\u0000) in a string; no field accepts it.",
-        ));
-    }
+    crate::payload::refuse_nul_body(raw)?;
     let mut body: Value = serde_json::from_slice(raw)
         .map_err(|_| ApiError::new(ErrorCode::ValidationError, "The body is not valid JSON."))?;
     if !body.is_object() {
